@@ -1,0 +1,9 @@
+"""`bandsense` commands owned by the analysis package."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this package's commands to the root app (filled in by the package's issue)."""
