@@ -13,6 +13,7 @@ import typer
 from rich.logging import RichHandler
 
 from bandsense import __version__
+from bandsense.errors import UserError
 
 app = typer.Typer(
     name="bandsense",
@@ -64,4 +65,12 @@ def _register() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     _register()
-    app(args=argv if argv is not None else sys.argv[1:], prog_name="bandsense")
+    try:
+        app(
+            args=argv if argv is not None else sys.argv[1:],
+            prog_name="bandsense",
+            standalone_mode=True,
+        )
+    except UserError as exc:
+        typer.echo(f"bandsense: error: {exc}", err=True)
+        raise SystemExit(2) from None
