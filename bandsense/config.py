@@ -56,15 +56,15 @@ def _default_state_dir() -> Path:
     return Path(base) / "bandsense"
 
 
-def _read_secret_file(path: Path, key: str) -> SecretStr:
+def _read_secret_file(path: Path) -> SecretStr:
     try:
         text = path.expanduser().read_text()
     except OSError as exc:
-        raise ValueError(f"cannot read {key} {str(path)!r}: {exc.strerror or exc}") from None
+        raise ValueError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     # Files written by `echo` or editors end with a newline that is not part of the secret.
     secret = text.rstrip("\r\n")
     if not secret:
-        raise ValueError(f"{key} {str(path)!r} is empty")
+        raise ValueError(f"{str(path)!r} is empty")
     return SecretStr(secret)
 
 
@@ -108,11 +108,18 @@ class MqttSettings(_Section):
             raise ValueError("must not contain MQTT wildcards '+' or '#'")
         return value
 
+    @field_validator("password_file")
+    @classmethod
+    def _check_password_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _read_secret_file(value)  # error on the key that names it
+        return value
+
     @model_validator(mode="after")
     def _password_from_file(self) -> MqttSettings:
         # An explicit password (env or file content) wins over password_file.
         if self.password is None and self.password_file is not None:
-            self.password = _read_secret_file(self.password_file, "password_file")
+            self.password = _read_secret_file(self.password_file)
         return self
 
     @property
@@ -156,10 +163,17 @@ class InfluxSettings(_Section):
             raise ValueError("must be non-empty without quotes or control characters")
         return value
 
+    @field_validator("token_file")
+    @classmethod
+    def _check_token_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _read_secret_file(value)
+        return value
+
     @model_validator(mode="after")
     def _token_from_file(self) -> InfluxSettings:
         if self.token is None and self.token_file is not None:
-            self.token = _read_secret_file(self.token_file, "token_file")
+            self.token = _read_secret_file(self.token_file)
         return self
 
 
