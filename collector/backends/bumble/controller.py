@@ -1,0 +1,46 @@
+"""A Bumble virtual controller whose LE connection attempts can be cancelled.
+
+Bumble 0.0.236's `Controller.on_hci_le_create_connection_cancel_command` only answers
+"success": the pending connection stays armed, no LE Connection Complete event follows,
+so `Device.connect` hangs after its own timeout and every later connect on that
+controller fails with COMMAND_DISALLOWED. This subclass implements the spec behaviour
+(Vol 4, Part E 7.8.13): drop the pending request and report it with an LE Connection
+Complete event carrying UNKNOWN_CONNECTION_IDENTIFIER.
+
+Use it for every controller a bandsense process puts on a `LocalLink` (the in-process
+host of this backend does; the simulator's HCI server should too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bumble import hci
+from bumble.controller import Controller
+
+
+class VirtualController(Controller):
+    """`bumble.controller.Controller` with a working LE Create Connection Cancel."""
+
+    def on_hci_le_create_connection_cancel_command(
+        self, _command: hci.HCI_LE_Create_Connection_Cancel_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        pending = self.pending_le_connection
+        if pending is None:
+            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
+        self.pending_le_connection = None
+        event = hci.HCI_LE_Connection_Complete_Event(
+            status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR,
+            connection_handle=0,
+            role=hci.Role.CENTRAL,
+            peer_address_type=pending.peer_address.address_type,
+            peer_address=pending.peer_address,
+            connection_interval=0,
+            peripheral_latency=0,
+            supervision_timeout=0,
+            central_clock_accuracy=0,
+        )
+        # The spec orders Command Complete (sent by the caller after we return) before
+        # the connection-complete event: defer ours by one loop turn.
+        asyncio.get_running_loop().call_soon(self.send_hci_packet, event)
+        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
