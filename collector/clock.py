@@ -168,8 +168,11 @@ class DeviceClock:
         if self._anchor_dev_us is None:
             raise RuntimeError("clock has no observation yet")
         self._refit_if_dirty()
-        x = (np.asarray(device_us, dtype=np.int64) - self._anchor_dev_us) * 1e-6
-        return self._anchor_wall_s + (self._intercept + self._slope * x)
+        x = (np.asarray(device_us, dtype=np.int64) - self._anchor_dev_us).astype(np.float64)
+        out: npt.NDArray[np.float64] = self._anchor_wall_s + (
+            self._intercept + self._slope * (x * 1e-6)
+        )
+        return out
 
     def to_wall_scalar(self, device_us: int) -> float:
         assert self._anchor_dev_us is not None
