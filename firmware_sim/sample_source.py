@@ -1,0 +1,132 @@
+"""What the simulated band's sensor sees: arrays over a clean, uniform sample grid.
+
+The firmware model (``firmware_sim.firmware``) only reads a :class:`SampleSource`; where
+the numbers come from (H3's scenario synthesis, or the tiny built-in demo signal used by
+unit tests) stays outside it. Each band of a multi-band simulator gets its own clock
+offset and drift on top of the source's device clock (:func:`with_clock`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from firmware_sim.synth import Synthesis
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def _no_drops(samples_per_frame: int) -> IntArray:
+    return np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSource:
+    """Samples of one band on the scenario's grid (``time_s`` uniform from 0).
+
+    ``dropped_frames(samples_per_frame)`` names the frame indices the radio loses
+    (frames of ``samples_per_frame`` samples counted from the first sample);
+    ``link_drops_s`` are scenario times at which the link breaks.
+    """
+
+    rate_hz: float
+    time_s: FloatArray
+    force_n: FloatArray
+    stretch_mm: FloatArray | None
+    device_time_us: IntArray
+    dropped_frames: Callable[[int], IntArray] = field(default=_no_drops)
+    link_drops_s: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.time_s)
+        if len(self.force_n) != n or len(self.device_time_us) != n:
+            raise ValueError("time_s, force_n and device_time_us must have the same length")
+        if self.stretch_mm is not None and len(self.stretch_mm) != n:
+            raise ValueError("stretch_mm must have the length of time_s")
+        if n == 0:
+            raise ValueError("a sample source needs at least one sample")
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.time_s[-1])
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+
+def with_clock(source: SampleSource, *, offset_us: int, drift_ppm: float) -> SampleSource:
+    """The same samples seen through another band's clock (offset and rate error)."""
+    base = source.device_time_us - source.device_time_us[0]
+    shifted = (
+        source.device_time_us[0] + offset_us + np.round(base * (1.0 + drift_ppm * 1e-6))
+    ).astype(np.int64)
+    return replace(source, device_time_us=shifted)
+
+
+def from_synthesis(synth: Synthesis) -> SampleSource:
+    """Adapt H3's ``firmware_sim.synth.Synthesis`` (duck-typed on its documented fields)."""
+    stretch = getattr(synth, "stretch_mm", None)
+    link_drops = getattr(synth, "link_drops_s", ()) or ()
+    rate = float(synth.truth.metadata.get("rate_hz", 0.0)) if _has_meta(synth) else 0.0
+    time_s = np.asarray(synth.time_s, dtype=np.float64)
+    if rate <= 0.0:
+        rate = 1.0 / float(np.median(np.diff(time_s))) if len(time_s) > 1 else 200.0
+    return SampleSource(
+        rate_hz=rate,
+        time_s=time_s,
+        force_n=np.asarray(synth.force_n, dtype=np.float64),
+        stretch_mm=None if stretch is None else np.asarray(stretch, dtype=np.float64),
+        device_time_us=np.asarray(synth.device_time_us, dtype=np.int64),
+        dropped_frames=lambda spf: np.asarray(synth.dropped_frames(spf), dtype=np.int64),
+        link_drops_s=tuple(float(t) for t in link_drops),
+    )
+
+
+def _has_meta(synth: object) -> bool:
+    truth = getattr(synth, "truth", None)
+    meta = getattr(truth, "metadata", None)
+    return isinstance(meta, dict)
+
+
+def demo_source(
+    *,
+    duration_s: float = 10.0,
+    rate_hz: float = 200.0,
+    seed: int = 0,
+    drop_every: int = 0,
+    link_drops_s: tuple[float, ...] = (),
+    device_t0_us: int = 1_000_000,
+) -> SampleSource:
+    """A small deterministic signal (slow reps plus noise) for tests without H3's synth.
+
+    ``drop_every=k`` makes the radio lose every k-th frame (k > 0).
+    """
+    rng = np.random.default_rng(seed)
+    n = round(duration_s * rate_hz) + 1
+    time_s = np.arange(n, dtype=np.float64) / rate_hz
+    reps = 0.5 - 0.5 * np.cos(2.0 * np.pi * time_s / 4.0)
+    force = 20.0 + 60.0 * reps + rng.normal(0.0, 0.3, n)
+    stretch = 80.0 + 250.0 * reps + rng.normal(0.0, 0.5, n)
+    device_us = device_t0_us + np.round(time_s * 1e6).astype(np.int64)
+
+    def drops(spf: int) -> IntArray:
+        if drop_every <= 0:
+            return np.zeros(0, dtype=np.int64)
+        n_frames = -(-n // spf)
+        return np.arange(drop_every - 1, n_frames, drop_every, dtype=np.int64)
+
+    return SampleSource(
+        rate_hz=rate_hz,
+        time_s=time_s,
+        force_n=force,
+        stretch_mm=stretch,
+        device_time_us=device_us,
+        dropped_frames=drops,
+        link_drops_s=link_drops_s,
+    )
