@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,10 @@ from bandsense import __version__
 from bandsense.cli import app, main
 from bandsense.config import settings_from_context
 from bandsense.errors import UserError
+
+
+# Subcommands that have landed; extend as `collect`, `analyze`, `demo`, ... arrive.
+LANDED_SUBCOMMANDS = ("sim",)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -33,7 +38,9 @@ def test_help_lists_the_registered_subcommands(capsys: pytest.CaptureFixture[str
     code, out, _ = run(["--help"], capsys)
     assert code == 0
     assert "Usage: bandsense" in out
-    for name in _registered_names():
+    names = _registered_names()
+    assert set(LANDED_SUBCOMMANDS) <= names
+    for name in names:
         assert name in out
     assert "--config" in out and "--log-level" in out and "--version" in out
 
@@ -137,3 +144,13 @@ def test_console_script_runs_as_installed() -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.strip() == "bandsense: error: No such option: --nope (see 'bandsense --help')"
+
+
+def test_readme_shows_the_test_command_that_ci_runs() -> None:
+    root = Path(__file__).parents[2]
+    ci = (root / ".ci" / "run").read_text()
+    match = re.search(r"^TEST_CMD='([^']+)'$", ci, flags=re.MULTILINE)
+    assert match is not None
+    readme_lines = (root / "README.md").read_text().splitlines()
+    assert match.group(1) in readme_lines
+    assert "./deploy/setup.sh demo" in readme_lines

@@ -157,3 +157,14 @@ def test_settings_do_not_read_dotenv_files(clean_env: Path) -> None:
     write(clean_env / ".env", "BANDSENSE_MQTT__QOS=0\n")
     assert load_settings().mqtt.qos == 1
     assert isinstance(load_settings(), Settings)
+
+
+def test_shipped_example_file_is_valid_and_shows_the_defaults(tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "deploy" / "bandsense.example.toml"
+    assert load_settings(example) == load_settings()
+    # With its commented prescription switched on, it still validates.
+    text = example.read_text().replace("# [analysis.prescription]", "[analysis.prescription]")
+    for key in ("concentric_s", "pause_s", "eccentric_s", "rest_s", "pause_tolerance_s"):
+        text = text.replace(f"# {key} =", f"{key} =")
+    prescription = load_settings(write(tmp_path / "b.toml", text)).analysis.prescription
+    assert prescription is not None and prescription.pause_s == 2.0
