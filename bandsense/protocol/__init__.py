@@ -47,6 +47,27 @@ class DecodedSamples:
     def count(self) -> int:
         return int(self.force_n.shape[0])
 
+    def __eq__(self, other: object) -> bool:
+        # The generated __eq__ would compare arrays element-wise and fail on truthiness.
+        if not isinstance(other, DecodedSamples):
+            return NotImplemented
+        if (other.stretch_mm is None) != (self.stretch_mm is None):
+            return False
+        return (
+            self.seq == other.seq
+            and self.resent == other.resent
+            and self.saturated == other.saturated
+            and np.array_equal(self.device_time_us, other.device_time_us)
+            and np.array_equal(self.force_n, other.force_n)
+            and (
+                self.stretch_mm is None
+                or other.stretch_mm is None
+                or np.array_equal(self.stretch_mm, other.stretch_mm)
+            )
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds mutable arrays
+
 
 __all__ = [
     "DecodedSamples",

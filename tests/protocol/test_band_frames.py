@@ -96,6 +96,26 @@ def test_fast_decode_equals_frame_to_samples(mtu_frame: tuple[int, SampleFrame])
         np.testing.assert_array_equal(fast.stretch_mm, np.array(frame.stretch_dmm) / 10)
 
 
+@given(frames())
+def test_bleak_style_buffers_decode_like_bytes(mtu_frame: tuple[int, SampleFrame]) -> None:
+    # bleak hands notifications over as bytearray; Bumble sometimes as memoryview.
+    _, frame = mtu_frame
+    data = encode_frame(frame)
+    for buffer in (bytearray(data), memoryview(data)):
+        assert decode_frame(buffer) == frame
+        assert decode_samples(buffer) == decode_samples(data)
+
+
+def test_decoded_samples_compare_by_value() -> None:
+    one = decode_samples(encode_frame(frame_from_samples(4, 10, 1000, [1.0, 2.0], [3.0, 4.0])))
+    same = frame_to_samples(frame_from_samples(4, 10, 1000, [1.0, 2.0], [3.0, 4.0]))
+    assert one == same
+    assert one != frame_to_samples(frame_from_samples(4, 10, 1000, [1.0, 2.5], [3.0, 4.0]))
+    assert one != frame_to_samples(frame_from_samples(4, 10, 1000, [1.0, 2.0], None))
+    assert one != frame_to_samples(frame_from_samples(5, 10, 1000, [1.0, 2.0], [3.0, 4.0]))
+    assert one.count == 2
+
+
 def test_documented_example_frame() -> None:
     # The hex dump in docs/protocol.md, written out: seq 1, t0 1 s, 5000 us (200 Hz),
     # 2 samples with stretch: 12.34 N / 101.5 mm and 56.78 N / 150.2 mm.
