@@ -94,9 +94,7 @@ def test_resent_frames_unwrap_behind_the_newest() -> None:
 
 
 def test_band_restart_is_detected_and_estimate_restarts() -> None:
-    _, raw1, recv1 = synth(
-        seconds=60.0, frame_s=0.1, drift_ppm=30.0, dev0_us=5_000_000_000, seed=4
-    )
+    _, raw1, recv1 = synth(seconds=60.0, frame_s=0.1, drift_ppm=30.0, dev0_us=5_000_000_000, seed=4)
     clock = DeviceClock()
     run(clock, raw1, recv1)
     # The band reboots: its clock starts again near zero one minute later.
