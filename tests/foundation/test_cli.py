@@ -15,7 +15,6 @@ from bandsense.cli import app, main
 from bandsense.config import settings_from_context
 from bandsense.errors import UserError
 
-
 # Subcommands that have landed; extend as `collect`, `analyze`, `demo`, ... arrive.
 LANDED_SUBCOMMANDS = ("sim",)
 
