@@ -47,7 +47,7 @@ from bandsense.protocol.band import (
     frame_from_samples,
     samples_per_frame,
 )
-from firmware_sim.sample_source import FloatArray, IntArray, SampleSource
+from firmware_sim.sample_source import FloatArray, IntArray, LinkDropSpec, SampleSource
 
 FW_VERSION = (1, 2, 0)
 MIN_RATE_HZ = 20
@@ -100,7 +100,7 @@ class Tick:
     """What happened between two calls of :meth:`BandFirmware.advance`."""
 
     frames: list[EmittedFrame] = field(default_factory=list)
-    link_drop: bool = False
+    link_drop: LinkDropSpec | None = None
     status_changed: bool = False
     battery_changed: bool = False
 
@@ -121,7 +121,8 @@ class AirLog:
 
     lost_seqs: list[int] = field(default_factory=list)
     lost_sample_ranges: list[tuple[int, int]] = field(default_factory=list)
-    link_drops_s: list[float] = field(default_factory=list)
+    link_drops: list[LinkDropSpec] = field(default_factory=list)
+    evicted_seqs: list[tuple[int, int]] = field(default_factory=list)  # by data-losing drops
 
 
 @dataclass(slots=True)
@@ -185,7 +186,8 @@ class BandFirmware:
         self._next = 0  # index into the grid of the first sample of the next frame
         self._ring: deque[tuple[SampleFrame, float]] = deque()
         self._lost_mask: np.ndarray | None = None  # per source sample, fixed at 1st frame
-        self._pending_link_drops = sorted(source.link_drops_s)
+        self._pending_link_drops = sorted(source.link_drops, key=lambda d: d.at_s)
+        self._pending_evictions: list[float] = []  # ends of data-losing outages
         self._last_battery_int = self.battery_int
 
     # ------------------------------------------------------------------ properties
@@ -239,6 +241,11 @@ class BandFirmware:
         """The ATT MTU negotiated with the current peer: sets the samples per frame."""
         self.mtu = max(DEFAULT_MTU, int(mtu))
 
+    def configure_rate(self, rate_hz: int) -> None:
+        """Set the sample rate outside the control point (Tindeq mode runs at 80 Hz)."""
+        if self._set_rate(rate_hz).result is not ResultCode.SUCCESS:
+            raise ValueError(f"rate {rate_hz} Hz outside {MIN_RATE_HZ}..{MAX_RATE_HZ}")
+
     def record_sent(self, count: int = 1, *, resent: bool = False) -> None:
         """The radio handed ``count`` notifications to the link."""
         if resent:
@@ -259,7 +266,7 @@ class BandFirmware:
             else:
                 candidates.append(self._now)
         if self._pending_link_drops:
-            candidates.append(self.scenario_start_s + self._pending_link_drops[0])
+            candidates.append(self.scenario_start_s + self._pending_link_drops[0].at_s)
         return min(candidates) if candidates else None
 
     def advance(self, now_s: float) -> Tick:
@@ -282,11 +289,27 @@ class BandFirmware:
                 self.state = State.IDLE
                 self.finished = True
                 tick.status_changed = True
-        while self._pending_link_drops and self._pending_link_drops[0] <= scen:
-            t = self._pending_link_drops.pop(0)
-            self.air_log.link_drops_s.append(t)
-            tick.link_drop = True
+        while self._pending_link_drops and self._pending_link_drops[0].at_s <= scen:
+            drop = self._pending_link_drops.pop(0)
+            self.air_log.link_drops.append(drop)
+            tick.link_drop = drop
+            if drop.lose_data:
+                self._pending_evictions.append(drop.at_s + drop.duration_s)
+        self._evict_lost_outages(scen)
         return tick
+
+    def _evict_lost_outages(self, scen: float) -> None:
+        """A data-losing outage is over: the band's buffer did not cover it, so nothing
+        from before its end can be re-sent any more."""
+        while self._pending_evictions and self._pending_evictions[0] <= scen:
+            end = self._pending_evictions.pop(0)
+            first = last = None
+            while self._ring and self._ring[0][1] <= end:
+                frame, _ = self._ring.popleft()
+                first = frame.seq if first is None else first
+                last = frame.seq
+            if first is not None and last is not None:
+                self.air_log.evicted_seqs.append((first, last))
 
     def _drain_battery(self, dt: float, tick: Tick) -> None:
         rate = (

@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from bumble import att, hci
 from bumble.controller import Controller
 from bumble.core import UUID, AdvertisingData
@@ -51,7 +50,7 @@ from bandsense.protocol.band import (
     STATUS_UUID,
 )
 from firmware_sim.firmware import FW_VERSION, BandFirmware, CommandOutcome, FirmwareConfig, Tick
-from firmware_sim.sample_source import SampleSource, with_clock
+from firmware_sim.sample_source import SampleSource
 from firmware_sim.vlink import detach_controller, new_controller
 
 log = logging.getLogger(__name__)
@@ -95,9 +94,7 @@ class BandSpec:
     index: int
     name: str
     address: hci.Address
-    seed: int
-    clock_offset_us: int
-    clock_drift_ppm: float
+    seed: int  # scenario seed: also draws this band's clock offset and drift (H3's clock model)
 
     @property
     def serial(self) -> str:
@@ -113,19 +110,16 @@ def band_address(index: int) -> hci.Address:
 
 
 def band_spec(index: int, seed: int = 0, *, name_prefix: str = NAME_PREFIX) -> BandSpec:
-    """Band number ``index`` (from 1): its name, address, seed and clock error.
+    """Band number ``index`` (from 1): its name, address and scenario seed.
 
-    The clock offset (anywhere in the u32 range, so wrap-around happens in practice) and
-    drift (within +-40 ppm, a common crystal spec) derive from ``seed`` and ``index``.
+    Each band runs the scenario with its own seed, so its movement noise, frame loss and
+    device clock (offset anywhere in u32, drift in ppm) differ from the other bands'.
     """
-    rng = np.random.default_rng([seed, index])
     return BandSpec(
         index=index,
         name=f"{name_prefix}{index:02d}",
         address=band_address(index),
         seed=seed + index - 1,
-        clock_offset_us=int(rng.integers(0, 2**32 - 1)),
-        clock_drift_ppm=float(rng.uniform(-40.0, 40.0)),
     )
 
 
@@ -206,13 +200,17 @@ class SimPeripheral:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._advertising_set: AdvertisingSet | None = None
+        self._unreachable_until = 0.0  # virtual time; a link drop puts the band out of reach
         self._closed = False
         self.connected = asyncio.Event()
         self.disconnected = asyncio.Event()
         self.data_char: Characteristic[bytes]
         self.control_char: Characteristic[bytes]
         self.status_char: Characteristic[bytes] | None = None
-        self.battery_char: Characteristic[bytes]
+        self.battery_char: Characteristic[bytes] | None = None
+        # Awaited before each burst of notifications: the HCI server's socket back-pressure.
+        self.flow_gate: Callable[[], Awaitable[None]] | None = None
+        self.on_disconnect: Callable[[SimPeripheral], None] | None = None
         self.device.add_services(self.build_services())
         self.device.on(Device.EVENT_CONNECTION, self._on_connection)
 
@@ -230,13 +228,14 @@ class SimPeripheral:
 
     # -- common GATT pieces -------------------------------------------------------
     def battery_service(self) -> Service:
-        self.battery_char = Characteristic(
+        char: Characteristic[bytes] = Characteristic(
             BATTERY_LEVEL_UUID,
             Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
             Characteristic.Permissions.READABLE,
             read_only(lambda: bytes([self.firmware.battery_int])),
         )
-        return Service(BATTERY_SERVICE_UUID, [self.battery_char])
+        self.battery_char = char
+        return Service(BATTERY_SERVICE_UUID, [char])
 
     def device_information_service(self, manufacturer: str, model: str) -> Service:
         fw = ".".join(str(v) for v in FW_VERSION)
@@ -274,12 +273,33 @@ class SimPeripheral:
             ),
             random_address=self.address,
             advertising_data=advertising_data(self.name, self.service_uuid),
-            auto_restart=True,
+            # Restarted by this class, not by Bumble: during a scenario link drop the
+            # band is out of reach and must not advertise.
+            auto_restart=False,
         )
 
     @property
     def advertising(self) -> bool:
         return self._advertising_set is not None and self._advertising_set.enabled
+
+    @property
+    def out_of_reach(self) -> bool:
+        return self.clock.now() < self._unreachable_until
+
+    async def _keep_advertising(self) -> None:
+        """Advertise whenever nobody is connected and no link drop is in progress."""
+        adv = self._advertising_set
+        if adv is None or self._closed:
+            return
+        should = self.connection is None and not self.out_of_reach
+        if should == adv.enabled:
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(_COMMAND_TIMEOUT_S):
+                if should:
+                    await adv.start()
+                else:
+                    await adv.stop()
 
     async def run(self) -> None:
         """The firmware's main loop: advance the clock, send, sleep until the next frame."""
@@ -288,10 +308,13 @@ class SimPeripheral:
             tick = self.firmware.advance(self.clock.now())
             await self._apply_tick(tick)
             await self._flush_outbox()
+            await self._keep_advertising()
             if self._outbox or self._wake.is_set():
                 continue
-            deadline = self.firmware.next_deadline()
-            delay = None if deadline is None else self.clock.real_delay(deadline - self.clock.now())
+            deadlines = [d for d in (self.firmware.next_deadline(),) if d is not None]
+            if self.out_of_reach:
+                deadlines.append(self._unreachable_until)
+            delay = self.clock.real_delay(min(deadlines) - self.clock.now()) if deadlines else None
             # Pacing by the band's own sample clock, or until a command/connection wakes us.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
@@ -330,6 +353,8 @@ class SimPeripheral:
             self._outbox.clear()  # nothing left to deliver them to; the ring buffer has them
             self.connected.clear()
             self.disconnected.set()
+            if self.on_disconnect is not None:
+                self.on_disconnect(self)
         self.wake()
 
     def subscribed(self, characteristic: Characteristic[bytes], *, indicate: bool = False) -> bool:
@@ -342,19 +367,27 @@ class SimPeripheral:
         return bool(cccd[0] & (0x02 if indicate else 0x01))
 
     # -- sending ------------------------------------------------------------------
-    async def _apply_tick(self, tick: Tick) -> None:
+    def _queue(self, payloads: list[bytes], *, resent: bool = False) -> None:
+        """Hand notifications to the sender (dropped when nobody listens)."""
         if self.subscribed(self.data_char):
-            self._outbox.extend((p, False) for p in self.payloads(tick))
-        if tick.link_drop and self.connection is not None:
+            self._outbox.extend((p, resent) for p in payloads)
+
+    async def _apply_tick(self, tick: Tick) -> None:
+        self._queue(self.payloads(tick))
+        if tick.link_drop is not None:
             await self._flush_outbox()
+            drop = tick.link_drop
+            log.info("%s: link drop for %.1f s (scenario)", self.name, drop.duration_s)
+            self._unreachable_until = self.clock.now() + drop.duration_s
             connection = self.connection
-            log.info("%s: scenario link drop", self.name)
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(_COMMAND_TIMEOUT_S):
-                    await connection.disconnect(hci.HCI_ErrorCode.CONNECTION_TIMEOUT_ERROR)
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(_COMMAND_TIMEOUT_S):
+                        await connection.disconnect(hci.HCI_ErrorCode.CONNECTION_TIMEOUT_ERROR)
+            await self._keep_advertising()
         if tick.status_changed:
             await self.notify_status()
-        if tick.battery_changed:
+        if tick.battery_changed and self.battery_char is not None:
             await self._notify(self.battery_char, bytes([self.firmware.battery_int]))
 
     async def notify_status(self) -> None:
@@ -372,6 +405,8 @@ class SimPeripheral:
     async def _flush_outbox(self) -> None:
         sent = 0
         last: Connection | None = None
+        if self._outbox and self.flow_gate is not None:
+            await self.flow_gate()
         while self._outbox:
             connection = self.connection
             if connection is None or not self.subscribed(self.data_char):
@@ -394,6 +429,8 @@ class SimPeripheral:
             sent += 1
             if sent % _DRAIN_EVERY == 0:
                 await self._drain(connection)
+                if self.flow_gate is not None:
+                    await self.flow_gate()
         if last is not None:
             await self._drain(last)
 
@@ -435,7 +472,7 @@ class SimPeripheral:
                     await self.device.indicate_subscriber(connection, self.control_char, indication)
         if outcome is not None:
             if outcome.resend and connection is self.connection:
-                self._outbox.extend((p, True) for p in outcome.resend)
+                self._queue(list(outcome.resend), resent=True)
             if outcome.status_changed:
                 await self.notify_status()
         self.wake()
@@ -485,13 +522,9 @@ def make_band(
     clock: VirtualClock,
     *,
     config: FirmwareConfig | None = None,
-    apply_clock: bool = True,
     cls: type[SimPeripheral] = BandPeripheral,
 ) -> SimPeripheral:
-    """A peripheral for ``spec`` on ``link`` (not started). ``apply_clock`` adds the band's
-    own clock offset and drift to the source's device clock."""
-    if apply_clock:
-        source = with_clock(source, offset_us=spec.clock_offset_us, drift_ppm=spec.clock_drift_ppm)
+    """A peripheral for ``spec`` on ``link`` (not started yet: ``await band.start()``)."""
     controller = new_controller(link, f"band-{spec.index}")
     firmware = BandFirmware(source, config)
     return cls(
@@ -532,18 +565,11 @@ class InProcessLink:
         *,
         spec: BandSpec | None = None,
         config: FirmwareConfig | None = None,
-        apply_clock: bool = False,
         cls: type[SimPeripheral] = BandPeripheral,
     ) -> SimPeripheral:
-        """Start a band (advertising, main loop running) and return it.
-
-        With ``apply_clock=False`` (default here) the device clock is the source's own,
-        so tests can compare times with the source directly.
-        """
+        """Start a band (advertising, main loop running) and return it."""
         spec = spec or band_spec(len(self.bands) + 1)
-        band = make_band(
-            self.link, source, spec, self.clock, config=config, apply_clock=apply_clock, cls=cls
-        )
+        band = make_band(self.link, source, spec, self.clock, config=config, cls=cls)
         await band.start()
         self.bands.append(band)
         self._tasks.append(asyncio.get_running_loop().create_task(band.run()))

@@ -27,12 +27,23 @@ def _no_drops(samples_per_frame: int) -> IntArray:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkDropSpec:
+    """The link breaks at scenario time ``at_s`` and the band is out of reach for
+    ``duration_s``; with ``lose_data`` its buffer does not cover the outage (the frames
+    of the outage are gone for good)."""
+
+    at_s: float
+    duration_s: float
+    lose_data: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SampleSource:
     """Samples of one band on the scenario's grid (``time_s`` uniform from 0).
 
     ``dropped_frames(samples_per_frame)`` names the frame indices the radio loses
     (frames of ``samples_per_frame`` samples counted from the first sample);
-    ``link_drops_s`` are scenario times at which the link breaks.
+    ``link_drops`` are the outages of the link.
     """
 
     rate_hz: float
@@ -41,7 +52,7 @@ class SampleSource:
     stretch_mm: FloatArray | None
     device_time_us: IntArray
     dropped_frames: Callable[[int], IntArray] = field(default=_no_drops)
-    link_drops_s: tuple[float, ...] = ()
+    link_drops: tuple[LinkDropSpec, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
@@ -70,28 +81,19 @@ def with_clock(source: SampleSource, *, offset_us: int, drift_ppm: float) -> Sam
 
 
 def from_synthesis(synth: Synthesis) -> SampleSource:
-    """Adapt H3's ``firmware_sim.synth.Synthesis`` (duck-typed on its documented fields)."""
-    stretch = getattr(synth, "stretch_mm", None)
-    link_drops = getattr(synth, "link_drops_s", ()) or ()
-    rate = float(synth.truth.metadata.get("rate_hz", 0.0)) if _has_meta(synth) else 0.0
-    time_s = np.asarray(synth.time_s, dtype=np.float64)
-    if rate <= 0.0:
-        rate = 1.0 / float(np.median(np.diff(time_s))) if len(time_s) > 1 else 200.0
+    """Adapt H3's ``firmware_sim.synth.Synthesis``."""
     return SampleSource(
-        rate_hz=rate,
-        time_s=time_s,
+        rate_hz=float(synth.rate_hz),
+        time_s=np.asarray(synth.time_s, dtype=np.float64),
         force_n=np.asarray(synth.force_n, dtype=np.float64),
-        stretch_mm=None if stretch is None else np.asarray(stretch, dtype=np.float64),
+        stretch_mm=(np.asarray(synth.stretch_mm, dtype=np.float64) if synth.has_stretch else None),
         device_time_us=np.asarray(synth.device_time_us, dtype=np.int64),
         dropped_frames=lambda spf: np.asarray(synth.dropped_frames(spf), dtype=np.int64),
-        link_drops_s=tuple(float(t) for t in link_drops),
+        link_drops=tuple(
+            LinkDropSpec(float(d.at_s), float(d.duration_s), bool(d.lose_data))
+            for d in synth.link_drops
+        ),
     )
-
-
-def _has_meta(synth: object) -> bool:
-    truth = getattr(synth, "truth", None)
-    meta = getattr(truth, "metadata", None)
-    return isinstance(meta, dict)
 
 
 def demo_source(
@@ -100,7 +102,7 @@ def demo_source(
     rate_hz: float = 200.0,
     seed: int = 0,
     drop_every: int = 0,
-    link_drops_s: tuple[float, ...] = (),
+    link_drops: tuple[LinkDropSpec, ...] = (),
     device_t0_us: int = 1_000_000,
 ) -> SampleSource:
     """A small deterministic signal (slow reps plus noise) for tests without H3's synth.
@@ -128,5 +130,5 @@ def demo_source(
         stretch_mm=stretch,
         device_time_us=device_us,
         dropped_frames=drops,
-        link_drops_s=link_drops_s,
+        link_drops=link_drops,
     )

@@ -31,9 +31,10 @@ async def test_every_frame_of_a_minute_arrives_in_order_with_source_values() -> 
     assert all(not f.resent for f in frames)
     assert all(len(raw) <= 247 - 3 for raw in link.raw_frames)
     force = np.concatenate([f.force_n() for f in frames])
-    stretch = np.concatenate([f.stretch_mm() for f in frames if f.stretch_mm() is not None])
+    stretch = np.concatenate([f.stretch_dmm for f in frames if f.stretch_dmm is not None]) / 10
     assert len(force) == len(source)
     np.testing.assert_array_equal(force, np.rint(source.force_n * 100) / 100)
+    assert source.stretch_mm is not None
     np.testing.assert_array_equal(stretch, np.rint(source.stretch_mm * 10) / 10)
     t0 = np.array([f.t0_us for f in frames])
     np.testing.assert_array_equal(t0, source.device_time_us[::spf] % 2**32)
