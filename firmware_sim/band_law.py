@@ -50,15 +50,22 @@ def hysteresis_branch(x_mm: np.ndarray, scale_mm: np.ndarray | float) -> np.ndar
 
 def band_force(
     x_mm: np.ndarray,
+    path_mm: np.ndarray,
     pre_tension_n: np.ndarray | float,
     stiffness_n_per_mm: np.ndarray | float,
     nonlinear_per_mm: np.ndarray | float,
     hysteresis: np.ndarray | float,
     hysteresis_mm: np.ndarray | float,
 ) -> np.ndarray:
-    """Physical band force (N) along the displacement path ``x_mm``."""
+    """Physical band force (N) at displacement ``x_mm``.
+
+    The hysteresis branch follows ``path_mm``, the smooth movement without tremor and
+    breathing ripple: millimetre-sized wobbles make only narrow minor loops in real latex,
+    whereas feeding them to the branch model would walk it to the middle of the loop and
+    relax the force at the top by the whole hysteresis width.
+    """
     x = np.maximum(x_mm, 0.0)
-    z = hysteresis_branch(x, hysteresis_mm)
+    z = hysteresis_branch(np.maximum(path_mm, 0.0), hysteresis_mm)
     elastic = stiffness_n_per_mm * x * (1.0 + nonlinear_per_mm * x)
     return pre_tension_n + elastic * (1.0 + hysteresis * z)
 

@@ -84,7 +84,7 @@ class RepMotion:
     amplitude_mm: float
     concentric: Phase
     eccentric: Phase
-    overshoot: float = 0.0  # peak of the settling bump, fraction of range
+    overshoot: float = 0.0  # arrival above the plateau, fraction of range; settles back
     overshoot_tau_s: float = 0.08
     tremor: float = 0.0  # fraction of range
     tremor_hz: tuple[float, float] = (8.0, 9.5)
@@ -100,8 +100,12 @@ def _smoothstep(x: FloatArray) -> FloatArray:
     return x * x * (3.0 - 2.0 * x)
 
 
-def render_rep(rep: RepMotion, t: FloatArray) -> FloatArray:
-    """Displacement (mm) of ``rep`` at times ``t`` (zero outside the rep)."""
+def render_rep(rep: RepMotion, t: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Displacement (mm) of ``rep`` at times ``t`` (zero outside the rep).
+
+    Returns ``(displacement, smooth)``: ``smooth`` is the bare profile without tremor,
+    breathing, overshoot or sag (the band's hysteresis branch follows it: see band_law).
+    """
     conc = rep.top_start_s - rep.start_s
     ecc = rep.end_s - rep.top_end_s
     pause = rep.top_end_s - rep.top_start_s
@@ -115,9 +119,11 @@ def render_rep(rep: RepMotion, t: FloatArray) -> FloatArray:
     mod = np.ones_like(t)
     since_top = t - rep.top_start_s
     if rep.overshoot > 0:
+        # The movement reaches (1 + overshoot) of its range exactly at top_start_s (so the
+        # truth instant stays the physical arrival) and then settles back critically damped:
+        # (1 + x) e^-x starts with zero velocity, so the rep stays smooth.
         x = np.maximum(since_top, 0.0) / rep.overshoot_tau_s
-        # (x^2) e^(2(1-x)): starts flat (no velocity jump), peaks at tau, decays.
-        mod += rep.overshoot * x * x * np.exp(2.0 * (1.0 - x))
+        mod += rep.overshoot * (1.0 + x) * np.exp(-x)
     if rep.tremor > 0 or rep.breath > 0 or rep.sag > 0:
         ramp = 0.15
         at_top = _smoothstep((since_top + ramp) / (2 * ramp)) * _smoothstep(
@@ -133,7 +139,7 @@ def render_rep(rep: RepMotion, t: FloatArray) -> FloatArray:
             )
         if rep.sag > 0 and pause > 0:
             mod -= rep.sag * np.clip(since_top / pause, 0.0, 1.0)
-    return rep.amplitude_mm * p * mod
+    return rep.amplitude_mm * p * mod, rep.amplitude_mm * p
 
 
 def render_bump(

@@ -158,7 +158,7 @@ class Movement(_Model):
     tremor_hz: PosSpan = (6.0, 12.0)
     overshoot_prob: Probability = 0.3
     overshoot: FracSpan = (0.01, 0.05)
-    overshoot_tau_s: PosSpan = (0.04, 0.12)
+    overshoot_tau_s: PosSpan = (0.05, 0.2)  # settling time constant after arrival
     sag_prob: Probability = 0.2
     sag: FracSpan = (0.0, 0.03)
 

@@ -98,7 +98,20 @@ def _choose_phase(rng: np.random.Generator, ex: Exercise) -> Phase:
 
 
 def _clip(value: float, span: tuple[float, float]) -> float:
-    return float(min(max(value, span[0]), span[1]))
+    """Keep ``value`` in the range with a monotone soft limit.
+
+    Identity in the middle 80 %, exponential compression into the outer 10 % at each end:
+    values do not pile up on the bounds (as clamping would) and a slower rep stays slower.
+    """
+    lo, hi = span
+    if hi <= lo:
+        return lo
+    edge = 0.1 * (hi - lo)
+    if value > hi - edge:
+        return float(hi - edge * np.exp(-(value - (hi - edge)) / edge))
+    if value < lo + edge:
+        return float(lo + edge * np.exp(-(lo + edge - value) / edge))
+    return float(value)
 
 
 class _SetBuilder:

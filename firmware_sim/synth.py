@@ -70,18 +70,26 @@ class Synthesis:
         return ~lost[: self.n_samples]
 
 
-def _render_displacement(plan: SessionPlan, t: np.ndarray, rate: float) -> np.ndarray:
+def _render_displacement(
+    plan: SessionPlan, t: np.ndarray, rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(displacement, smooth displacement without tremor/breathing) over the grid."""
     x = np.zeros_like(t)
+    smooth = np.zeros_like(t)
     n = len(t)
     for s in plan.sets:
         for rep in s.reps:
             m = rep.motion
             sl = sample_slice(m.start_s, m.end_s, rate, n)
-            x[sl] += render_rep(m, t[sl])
+            full, bare = render_rep(m, t[sl])
+            x[sl] += full
+            smooth[sl] += bare
     for tug in plan.tugs:
         sl = sample_slice(tug.start_s, tug.start_s + tug.duration_s, rate, n)
-        x[sl] += render_bump(tug.start_s, tug.duration_s, tug.amplitude_mm, t[sl])
-    return x
+        bump = render_bump(tug.start_s, tug.duration_s, tug.amplitude_mm, t[sl])
+        x[sl] += bump
+        smooth[sl] += bump
+    return x, smooth
 
 
 def _band_arrays(plan: SessionPlan, t: np.ndarray) -> dict[str, np.ndarray]:
@@ -173,10 +181,10 @@ def synthesize(
     n = int(np.floor(plan.duration_s * rate)) + 1
     t = np.arange(n, dtype=float) / rate
 
-    x = _render_displacement(plan, t, rate)
+    x, smooth = _render_displacement(plan, t, rate)
     band = _band_arrays(plan, t)
     physical = band_law.band_force(
-        x, band["pre_tension_n"], band["stiffness_n_per_mm"], band["nonlinear_per_mm"],
+        x, smooth, band["pre_tension_n"], band["stiffness_n_per_mm"], band["nonlinear_per_mm"],
         band["hysteresis"], band["hysteresis_mm"],
     )
     stretch_phys = band_law.band_stretch(x, band["pre_tension_n"], band["stiffness_n_per_mm"])
