@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from bumble.link import LocalLink
@@ -48,15 +51,31 @@ async def bridge(bus: tuple[LocalLink, str]) -> AsyncIterator[HciBridge]:
         await hci_bridge.close()
 
 
-@pytest.fixture(params=["link", "tcp"])
+@pytest.fixture
+def socket_dir() -> Iterator[str]:
+    # Not tmp_path: a Unix socket path must stay under ~107 bytes.
+    path = tempfile.mkdtemp(prefix="bsh", dir="/tmp")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(params=["link", "tcp", "unix"])
 async def hci(
     request: pytest.FixtureRequest,
     bus: tuple[LocalLink, str],
     peripheral: GattPeripheral,
     bridge: HciBridge,
+    socket_dir: str,
 ) -> AsyncIterator[str]:
-    """The HCI spec the backend under test uses; every contract test runs over both."""
-    spec = bus[1] if request.param == "link" else await bridge.start()
+    """The HCI spec the backend under test uses; every contract test runs over all three."""
+    if request.param == "link":
+        spec = bus[1]
+    elif request.param == "tcp":
+        spec = await bridge.start()
+    else:
+        spec = await bridge.start_unix(os.path.join(socket_dir, "hci.sock"))
     # Tests pass `hci=` per scanner/client too; the process default serves bleak's
     # find_device_* helpers, whose keyword arguments are typed.
     configure_bumble(spec)

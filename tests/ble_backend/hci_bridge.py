@@ -46,6 +46,11 @@ class HciBridge:
         port = self._server.sockets[0].getsockname()[1]
         return f"tcp:127.0.0.1:{port}"
 
+    async def start_unix(self, path: str) -> str:
+        """Listen on a Unix socket; returns the `unix:PATH` spec."""
+        self._server = await asyncio.start_unix_server(self._serve, path)
+        return f"unix:{path}"
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None

@@ -335,12 +335,16 @@ async def test_connect_timeout_to_absent_address_raises_then_connects(
 async def test_concurrent_connects_are_serialised(hci: str, peripheral: GattPeripheral) -> None:
     second = await start_peripheral(peripheral.link, "bs-second")
     try:
-        device_a, _ = await find(hci)
+        # Both advertise the service: pick each by name.
         async with asyncio.timeout(STEP_S):
+            device_a = await BleakScanner.find_device_by_name(
+                peripheral.name, timeout=STEP_S, backend=BumbleScanner
+            )
             device_b = await BleakScanner.find_device_by_name(
                 "bs-second", timeout=STEP_S, backend=BumbleScanner
             )
-        assert device_b is not None
+        assert device_a is not None and device_b is not None
+        assert device_a.details != device_b.details
         clients = [
             BleakClient(d, backend=BumbleClient, hci=hci, timeout=STEP_S)
             for d in (device_a, device_b)
@@ -355,3 +359,14 @@ async def test_concurrent_connects_are_serialised(hci: str, peripheral: GattPeri
                 await client.disconnect()
     finally:
         second.remove()
+
+
+async def test_second_connection_to_same_device_is_refused(
+    hci: str, peripheral: GattPeripheral
+) -> None:
+    async with connected(hci) as client:
+        duplicate = BleakClient(client.address, backend=BumbleClient, hci=hci, timeout=STEP_S)
+        with pytest.raises(BleakError, match="already connected"):
+            async with asyncio.timeout(STEP_S):
+                await duplicate.connect()
+        assert client.is_connected

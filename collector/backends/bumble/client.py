@@ -123,6 +123,9 @@ class BumbleClient(BaseBleakClient):
                 f"connect to {address}: controller busy for {self._timeout:g} s"
             ) from exc
         try:
+            if any(c.peer_address == address for c in host.device.connections.values()):
+                # The virtual controller would silently wait for the timeout.
+                raise BleakError(f"{address} is already connected on {host.spec}")
             remaining = max(deadline - loop.time(), 0.001)
             # Bumble's own timeout cancels the attempt; our outer deadline (a little
             # later) covers controllers that never confirm the cancel.
