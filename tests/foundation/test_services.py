@@ -124,3 +124,30 @@ def test_missing_binary_names_the_install_command() -> None:
 
     with pytest.raises(MissingBinaryError, match="apt-get install -y mosquitto"):
         find_binary("mosquitto-not-installed-here", MOSQUITTO_INSTALL)
+
+
+async def test_mosquitto_queues_more_than_the_default_1000_for_an_offline_subscriber(
+    mosquitto: MosquittoServer,
+) -> None:
+    # Mosquitto's default max_queued_messages (1000) would silently drop the rest.
+    n = 2500
+    sub_id = "slow-subscriber"
+    async with aiomqtt.Client(
+        mosquitto.host, mosquitto.port, identifier=sub_id, clean_session=False
+    ) as sub:
+        await sub.subscribe("q/#", qos=1)
+    async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="burst") as pub:
+        for i in range(n):
+            await pub.publish(f"q/{i}", str(i).encode(), qos=1)
+
+    received: list[int] = []
+    async with aiomqtt.Client(
+        mosquitto.host, mosquitto.port, identifier=sub_id, clean_session=False
+    ) as sub:
+        async with asyncio.timeout(60):
+            async for message in sub.messages:
+                assert isinstance(message.payload, bytes)
+                received.append(int(message.payload))
+                if len(received) == n:
+                    break
+    assert received == list(range(n))
