@@ -153,3 +153,26 @@ def test_readme_shows_the_test_command_that_ci_runs() -> None:
     readme_lines = (root / "README.md").read_text().splitlines()
     assert match.group(1) in readme_lines
     assert "./deploy/setup.sh demo" in readme_lines
+
+
+@pytest.mark.usefixtures("probe_app")
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["-l", "LOUD", "probe"],
+            "bandsense: error: Invalid value for --log-level: unknown log level 'LOUD' "
+            "(see 'bandsense --help')",
+        ),
+        (
+            ["probe", "--what"],
+            "bandsense: error: No such option: --what (see 'bandsense probe --help')",
+        ),
+    ],
+)
+def test_usage_errors_name_the_command_to_ask_for_help(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert err.strip() == expected
