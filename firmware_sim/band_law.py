@@ -6,6 +6,8 @@ hysteresis branch: it moves towards +1 while the band is being stretched and tow
 while it is released, exponentially in the *travel* (``hysteresis_mm``), not in time. So
 unloading is lower than loading, the force stays still during a pause at the top, and it
 drops over a few millimetres when the person starts to release, as with real latex.
+Two smaller effects complete it: a viscous (rate-dependent) term ``eta * velocity``, and
+stress relaxation of the elastic force while the band is held at the top.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ def band_force(
     nonlinear_per_mm: np.ndarray | float,
     hysteresis: np.ndarray | float,
     hysteresis_mm: np.ndarray | float,
+    *,
+    viscous_n_s_per_mm: np.ndarray | float = 0.0,
+    rate_hz: float = 1.0,
+    relaxation: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """Physical band force (N) at displacement ``x_mm``.
 
@@ -63,15 +69,23 @@ def band_force(
     breathing ripple: millimetre-sized wobbles make only narrow minor loops in real latex,
     whereas feeding them to the branch model would walk it to the middle of the loop and
     relax the force at the top by the whole hysteresis width.
+
+    ``viscous_n_s_per_mm`` adds a rate-dependent force along the smooth path (sampled at
+    ``rate_hz``); ``relaxation`` (a factor <= 1 per sample) scales the elastic force while
+    it relaxes at the top. ``x_mm`` may dip slightly below 0 (body sway at rest): the band
+    then pulls a little less than its pre-tension.
     """
-    x = np.maximum(x_mm, 0.0)
-    z = hysteresis_branch(np.maximum(path_mm, 0.0), hysteresis_mm)
-    elastic = stiffness_n_per_mm * x * (1.0 + nonlinear_per_mm * x)
-    return pre_tension_n + elastic * (1.0 + hysteresis * z)
+    path = np.maximum(path_mm, 0.0)
+    z = hysteresis_branch(path, hysteresis_mm)
+    elastic = stiffness_n_per_mm * x_mm * (1.0 + nonlinear_per_mm * np.maximum(x_mm, 0.0))
+    force = pre_tension_n + elastic * (1.0 + hysteresis * z) * relaxation
+    if np.any(viscous_n_s_per_mm):
+        force = force + viscous_n_s_per_mm * np.gradient(path) * rate_hz
+    return np.asarray(force)
 
 
 def band_stretch(
     x_mm: np.ndarray, pre_tension_n: np.ndarray | float, stiffness_n_per_mm: np.ndarray | float
 ) -> np.ndarray:
     """Total band elongation (mm): the pre-stretch that gives the pre-tension plus ``x``."""
-    return pre_tension_n / stiffness_n_per_mm + np.maximum(x_mm, 0.0)
+    return np.maximum(pre_tension_n / stiffness_n_per_mm + x_mm, 0.0)

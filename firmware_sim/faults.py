@@ -30,6 +30,8 @@ class SensorDraw:
     stretch_noise_mm: float
     drift_walk_n_per_sqrt_s: float
     drift_linear_n_per_min: float
+    drift_sine_n: float
+    drift_sine_period_s: float
     spikes: int
 
 
@@ -55,25 +57,43 @@ def apply_sensor(
     walk = draw(rng, sensor.drift_walk_n_per_sqrt_s)
     linear = draw(rng, sensor.drift_linear_n_per_min)
 
+    sine_n = draw(rng, sensor.drift_sine_n)
+    sine_period = max(1.0, draw(rng, sensor.drift_sine_period_s))
+    elapsed = time_s - time_s[0]
+
     force = force_n + rng.normal(0.0, noise_n, n) if noise_n > 0 else force_n.copy()
-    if sensor.drift in ("random_walk", "both") and walk > 0:
+    if "random_walk" in sensor.drift and walk > 0:
         steps = rng.normal(0.0, walk / np.sqrt(rate), n)
         steps[0] = 0.0
         force += np.cumsum(steps)
-    if sensor.drift in ("linear", "both"):
-        force += linear * (time_s - time_s[0]) / 60.0
+    if "linear" in sensor.drift:
+        force += linear * elapsed / 60.0
+    if "sine" in sensor.drift and sine_n > 0:
+        phase = rng.uniform(0.0, 2 * np.pi)
+        # Starts at zero so the first rest still shows the true pre-tension.
+        force += sine_n * (np.sin(2 * np.pi * elapsed / sine_period + phase) - np.sin(phase))
 
     duration_min = n / rate / 60.0
     n_spikes = int(rng.poisson(draw(rng, sensor.spikes_per_min) * duration_min))
     if n_spikes:
         where = rng.integers(0, n, n_spikes)
         size = rng.uniform(sensor.spike_n[0], sensor.spike_n[1], n_spikes)
-        force[where] += size * rng.choice([-1.0, 1.0], n_spikes)
+        size *= rng.choice([-1.0, 1.0], n_spikes)
+        lo, hi = round(sensor.spike_samples[0]), round(sensor.spike_samples[1])
+        width = rng.integers(max(1, lo), max(1, hi) + 1, n_spikes)
+        for offset in range(int(width.max())):
+            # A wider spike is the same outlier held for a few samples.
+            hit = where[width > offset] + offset
+            keep = hit < n
+            force[hit[keep]] += size[width > offset][keep]
 
     stretch = stretch_mm + rng.normal(0.0, noise_mm, n) if noise_mm > 0 else stretch_mm.copy()
     force = np.clip(quantise(force, sensor.force_resolution_n), FORCE_MIN_N, FORCE_MAX_N)
     stretch = np.clip(quantise(stretch, sensor.stretch_resolution_mm), 0.0, STRETCH_MAX_MM)
-    return force, stretch, SensorDraw(noise_n, noise_mm, walk, linear, n_spikes)
+    return force, stretch, SensorDraw(
+        noise_n, noise_mm, walk, linear, sine_n if "sine" in sensor.drift else 0.0, sine_period,
+        n_spikes,
+    )
 
 
 def device_clock_us(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
 
 from firmware_sim.scenario import ProfileName
 
@@ -148,6 +149,18 @@ def render_bump(
     """A brief tug on the band: a raised-cosine bump (used for fidgeting, not a rep)."""
     x = np.clip((t - start_s) / duration_s, 0.0, 1.0)
     return amplitude_mm * 0.5 * (1.0 - np.cos(2.0 * np.pi * x))
+
+
+def body_sway(
+    rng: np.random.Generator, n: int, rate_hz: float, sd_mm: float, bandwidth_hz: float
+) -> FloatArray:
+    """Slow random sway of the body (mm, zero mean, sd ``sd_mm``): the leg is never still."""
+    if sd_mm <= 0 or n < 8:
+        return np.zeros(n)
+    cutoff = min(bandwidth_hz, 0.45 * rate_hz) / (0.5 * rate_hz)
+    sos = signal.butter(2, cutoff, output="sos")
+    sway = signal.sosfilt(sos, rng.normal(0.0, 1.0, n))
+    return np.asarray(sway * (sd_mm / (np.std(sway) or 1.0)))
 
 
 def sample_slice(start_s: float, end_s: float, rate_hz: float, n: int) -> slice:

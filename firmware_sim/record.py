@@ -15,7 +15,7 @@ import numpy as np
 
 from bandsense.errors import UserError
 from firmware_sim import faults
-from firmware_sim.scenario import Scenario
+from firmware_sim.scenario import Scenario, draw
 from firmware_sim.synth import Synthesis, synthesize
 from firmware_sim.truth import Truth, TruthGap
 
@@ -82,9 +82,14 @@ def write_recording(
     )
     kept = synthesis.kept_samples(spf)
     jitter_rng = np.random.default_rng([synthesis.seed, 0xC5F])
-    times = faults.csv_time(jitter_rng, synthesis.scenario.clock, synthesis.time_s)
+    clock = synthesis.scenario.clock
+    times = faults.csv_time(jitter_rng, clock, synthesis.time_s)
+    # A recording's time axis need not start at 0 (a collector writes wall-clock seconds).
+    offset = round(draw(jitter_rng, clock.csv_time_offset_s), 6)
     truth = synthesis.truth.model_copy(deep=True)
     truth.gaps = gaps_from_mask(synthesis.time_s, kept)
+    truth = truth.shifted(offset)
+    times = times + offset
     truth.metadata = {**truth.metadata, "samples_per_frame": spf,
                       "dropped_frames": int(synthesis.frame_drops(spf).sum()),
                       "csv_jitter_s": synthesis.scenario.clock.csv_jitter_s}

@@ -68,6 +68,20 @@ PosSpan = Annotated[Span, AfterValidator(_non_negative)]
 FracSpan = Annotated[Span, AfterValidator(_fraction)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Side = Literal["left", "right", "none"]
+DriftKind = Literal["random_walk", "linear", "sine"]
+
+
+def _drift_kinds(value: Any) -> Any:
+    # Shorthands: "none", "both" (walk + linear), or one kind by name.
+    if value == "none":
+        return []
+    if value == "both":
+        return ["random_walk", "linear"]
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
 ProfileName = Literal[
     "minimum_jerk", "cosine", "skewed_minimum_jerk", "trapezoidal", "minimum_snap"
 ]
@@ -191,6 +205,9 @@ class Band(_Model):
     nonlinear_per_mm: PosSpan = (0.0, 0.003)  # stiffening: k*x*(1+c*x)
     hysteresis: FracSpan = (0.03, 0.1)  # unloading is this fraction lower than loading
     hysteresis_mm: PosSpan = (3.0, 12.0)  # travel over which the branch switches
+    viscous_n_s_per_mm: PosSpan = (0.0, 0.004)  # rate-dependent part: force += eta * velocity
+    relaxation: FracSpan = (0.0, 0.02)  # stress relaxation while held at the top
+    relaxation_tau_s: PosSpan = (0.3, 2.0)
 
 
 class Exercise(_Model):
@@ -229,11 +246,16 @@ class Sensor(_Model):
     has_stretch: bool = True
     force_noise_n: PosSpan = (0.05, 0.25)  # gaussian sd
     stretch_noise_mm: PosSpan = (0.1, 0.4)
-    drift: Literal["none", "random_walk", "linear", "both"] = "both"
+    drift: Annotated[list[DriftKind], BeforeValidator(_drift_kinds)] = [
+        "random_walk", "linear", "sine"
+    ]
     drift_walk_n_per_sqrt_s: PosSpan = (0.005, 0.03)
     drift_linear_n_per_min: Span = (-0.3, 0.3)
+    drift_sine_n: PosSpan = (0.0, 0.5)  # slow thermal wander, amplitude
+    drift_sine_period_s: PosSpan = (120.0, 900.0)
     spikes_per_min: PosSpan = (0.0, 1.0)
     spike_n: PosSpan = (5.0, 40.0)  # magnitude; the sign is random
+    spike_samples: PosSpan = (1, 1)  # width of one spike, samples
     force_resolution_n: float = Field(default=0.01, ge=0.0)
     stretch_resolution_mm: float = Field(default=0.1, ge=0.0)
 
@@ -244,6 +266,7 @@ class Clock(_Model):
     drift_ppm: Span = (-50.0, 50.0)
     offset_us: PosSpan = (0.0, 4_294_967_295.0)  # starts anywhere: exercises u32 wrap
     csv_jitter_s: float = Field(default=0.0, ge=0.0)  # sd of the offline CSV's time stamps
+    csv_time_offset_s: PosSpan = (0.0, 0.0)  # the CSV (and truth) time axis starts here
 
 
 class LinkDrop(_Model):
@@ -272,6 +295,8 @@ class Scenario(_Model):
     rate_hz: float = Field(default=200.0, ge=1.0, le=2000.0)
     seed: int = Field(default=0, ge=0)
     lead_in_s: PosSpan = (2.0, 5.0)
+    sway_mm: PosSpan = (0.0, 1.0)  # slow body sway (sd), also at rest: a wandering baseline
+    sway_hz: PosSpan = (0.2, 0.8)  # its bandwidth
     tail_s: PosSpan = (2.0, 5.0)
     rest_between_exercises_s: PosSpan = (45.0, 90.0)
     band: Band = Band()

@@ -6,7 +6,7 @@ rendering is vectorised in movement.py and band_law.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -24,6 +24,9 @@ class BandParams:
     nonlinear_per_mm: float
     hysteresis: float
     hysteresis_mm: float
+    viscous_n_s_per_mm: float
+    relaxation: float
+    relaxation_tau_s: float
 
 
 @dataclass(slots=True)
@@ -83,6 +86,9 @@ def _band_params(rng: np.random.Generator, band: Band) -> BandParams:
         nonlinear_per_mm=draw(rng, band.nonlinear_per_mm),
         hysteresis=draw(rng, band.hysteresis),
         hysteresis_mm=max(0.5, draw(rng, band.hysteresis_mm)),
+        viscous_n_s_per_mm=draw(rng, band.viscous_n_s_per_mm),
+        relaxation=draw(rng, band.relaxation),
+        relaxation_tau_s=max(0.05, draw(rng, band.relaxation_tau_s)),
     )
 
 
@@ -318,11 +324,8 @@ def plan_session(scenario: Scenario, rng: np.random.Generator) -> SessionPlan:
                 # Re-adjusting (or changing exercise) changes the pre-tension; a new
                 # exercise may also use a different band.
                 new = _band_params(rng, band_spec)
-                if not first_of_ex:
-                    new = BandParams(
-                        band.stiffness_n_per_mm, new.pre_tension_n, band.nonlinear_per_mm,
-                        band.hysteresis, band.hysteresis_mm,
-                    )
+                if not first_of_ex:  # same band, only its tension changed
+                    new = replace(band, pre_tension_n=new.pre_tension_n)
                 rest_span = (
                     scenario.rest_between_exercises_s if first_of_ex else ex.rest_between_sets_s
                 )

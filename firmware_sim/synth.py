@@ -14,8 +14,8 @@ import numpy as np
 
 from bandsense.errors import UserError
 from firmware_sim import band_law, faults
-from firmware_sim.movement import render_bump, render_rep, sample_slice
-from firmware_sim.scenario import LinkDrop, Scenario
+from firmware_sim.movement import body_sway, render_bump, render_rep, sample_slice
+from firmware_sim.scenario import LinkDrop, Scenario, draw
 from firmware_sim.session_plan import SessionPlan, plan_session
 from firmware_sim.truth import Truth, TruthFidget, TruthHold, TruthRep, TruthSet
 
@@ -98,7 +98,8 @@ def _band_arrays(plan: SessionPlan, t: np.ndarray) -> dict[str, np.ndarray]:
     mids = np.array([0.5 * (a.end_s + b.start_s) for a, b in itertools.pairwise(sets)])
     which = np.searchsorted(mids, t) if len(mids) else np.zeros(len(t), dtype=int)
     out = {}
-    for name in ("stiffness_n_per_mm", "nonlinear_per_mm", "hysteresis", "hysteresis_mm"):
+    for name in ("stiffness_n_per_mm", "nonlinear_per_mm", "hysteresis", "hysteresis_mm",
+                 "viscous_n_s_per_mm"):
         out[name] = np.array([getattr(s.band, name) for s in sets])[which]
     # Pre-tension changes only where the band is re-adjusted: a smooth step with a dip
     # while the band is handled.
@@ -108,6 +109,20 @@ def _band_arrays(plan: SessionPlan, t: np.ndarray) -> dict[str, np.ndarray]:
         step = x * x * (3.0 - 2.0 * x)
         pre += (adj.to_n - adj.from_n) * step - adj.dip_n * np.sin(np.pi * x) ** 2
     out["pre_tension_n"] = pre
+    # Stress relaxation: while held at the top the elastic force decays towards
+    # (1 - relaxation); the factor is frozen on release, so force stays continuous.
+    relax = np.ones(len(t))
+    n = len(t)
+    rate = (n - 1) / t[-1] if n > 1 else 1.0
+    for s in sets:
+        if s.band.relaxation <= 0:
+            continue
+        for rep in s.reps:
+            m = rep.motion
+            sl = sample_slice(m.top_start_s, m.end_s, rate, n)
+            held = np.minimum(t[sl], m.top_end_s) - m.top_start_s
+            relax[sl] = 1.0 - s.band.relaxation * (1.0 - np.exp(-held / s.band.relaxation_tau_s))
+    out["relaxation"] = relax
     return out
 
 
@@ -174,18 +189,22 @@ def synthesize(
     run_seed = int(seed if seed is not None else scenario.seed)
     if run_seed < 0:
         raise UserError(f"seed must be >= 0, got {run_seed}")
-    plan_rng, sensor_rng, clock_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(run_seed).spawn(3)
+    # One stream per model: adding draws to one model leaves the others' draws unchanged.
+    plan_rng, sensor_rng, clock_rng, sway_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(run_seed).spawn(4)
     )
     plan = plan_session(scenario, plan_rng)
     n = int(np.floor(plan.duration_s * rate)) + 1
     t = np.arange(n, dtype=float) / rate
 
     x, smooth = _render_displacement(plan, t, rate)
+    sway_sd = draw(sway_rng, scenario.sway_mm)
+    x += body_sway(sway_rng, n, rate, sway_sd, max(0.01, draw(sway_rng, scenario.sway_hz)))
     band = _band_arrays(plan, t)
     physical = band_law.band_force(
         x, smooth, band["pre_tension_n"], band["stiffness_n_per_mm"], band["nonlinear_per_mm"],
-        band["hysteresis"], band["hysteresis_mm"],
+        band["hysteresis"], band["hysteresis_mm"], viscous_n_s_per_mm=band["viscous_n_s_per_mm"],
+        rate_hz=rate, relaxation=band["relaxation"],
     )
     stretch_phys = band_law.band_stretch(x, band["pre_tension_n"], band["stiffness_n_per_mm"])
     force, stretch, drawn = faults.apply_sensor(sensor_rng, scenario.sensor, t, physical,
@@ -212,9 +231,12 @@ def synthesize(
                 "drift": scenario.sensor.drift,
                 "drift_walk_n_per_sqrt_s": drawn.drift_walk_n_per_sqrt_s,
                 "drift_linear_n_per_min": drawn.drift_linear_n_per_min,
+                "drift_sine_n": drawn.drift_sine_n,
+                "drift_sine_period_s": drawn.drift_sine_period_s,
                 "spikes": drawn.spikes,
             },
             "clock": {"drift_ppm": ppm, "offset_us": offset},
+            "sway_mm": sway_sd,
         },
     }
     return Synthesis(

@@ -1,9 +1,11 @@
 """Ground truth of a simulated session: the physical instants of every rep, hold and set.
 
-All times are seconds on the simulation's true time axis (``Synthesis.time_s``, which is
-also the offline CSV's time axis). Rep instants are those of the displacement profile:
-``start_s`` movement starts, ``top_start_s`` the profile reaches its top plateau,
-``top_end_s`` it leaves it, ``end_s`` it is back at rest (not threshold crossings).
+All times are seconds on the simulation's true time axis (``Synthesis.time_s``); in an
+offline recording they are on the CSV's own time axis (shifted by the scenario's
+``clock.csv_time_offset_s``, recorded as ``metadata.time_offset_s``). Rep instants are
+those of the displacement profile: ``start_s`` movement starts, ``top_start_s`` the
+profile reaches its top plateau, ``top_end_s`` it leaves it, ``end_s`` it is back at
+rest (not threshold crossings).
 """
 
 from __future__ import annotations
@@ -84,6 +86,28 @@ class Truth(_Record):
     fidgets: list[TruthFidget] = Field(default_factory=list)
     link_drops: list[tuple[float, float]] = Field(default_factory=list)  # (at_s, duration_s)
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def shifted(self, offset_s: float) -> Truth:
+        """The same truth on a time axis that starts at ``offset_s`` (a CSV's own axis)."""
+        if offset_s == 0:
+            return self.model_copy(deep=True)
+
+        def move(items: list[Any], fields: tuple[str, ...]) -> list[Any]:
+            return [
+                item.model_copy(update={f: getattr(item, f) + offset_s for f in fields})
+                for item in items
+            ]
+
+        return Truth(
+            sets=move(self.sets, ("start_s", "end_s")),
+            reps=move(self.reps, ("start_s", "top_start_s", "top_end_s", "end_s")),
+            holds=move(self.holds, ("start_s", "end_s", "top_start_s", "top_end_s")),
+            gaps=move(self.gaps, ("start_s", "end_s")),
+            fidgets=move(self.fidgets, ("start_s", "end_s")),
+            link_drops=[(at + offset_s, dur) for at, dur in self.link_drops],
+            metadata={**self.metadata,
+                      "time_offset_s": self.metadata.get("time_offset_s", 0.0) + offset_s},
+        )
 
     def write(self, path: Path) -> None:
         path.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8")

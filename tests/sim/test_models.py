@@ -143,3 +143,53 @@ def test_saturation_at_protocol_limits() -> None:
     )
     assert force.tolist() == [faults.FORCE_MIN_N, 0.0, faults.FORCE_MAX_N]
     assert stretch.tolist() == [0.0, 1.0, faults.STRETCH_MAX_MM]
+
+
+def test_wide_spikes_and_sine_drift() -> None:
+    rng = np.random.default_rng(4)
+    t = np.arange(120_000) / 200.0  # 10 minutes
+    sensor = Sensor.model_validate({
+        "force_noise_n": 0, "drift": ["sine"], "drift_sine_n": 2.0,
+        "drift_sine_period_s": 300.0, "spikes_per_min": 3.0, "spike_n": [50, 60],
+        "spike_samples": [2, 3], "force_resolution_n": 0,
+    })
+    force, _, drawn = faults.apply_sensor(rng, sensor, t, np.zeros(len(t)), np.zeros(len(t)))
+    assert drawn.drift_sine_n == 2.0 and drawn.drift_sine_period_s == 300.0
+    spiky = np.abs(force) > 10
+    runs = np.diff(np.concatenate(([0], spiky.astype(int), [0])))
+    widths = np.flatnonzero(runs == -1) - np.flatnonzero(runs == 1)
+    assert drawn.spikes > 10 and set(widths.tolist()) <= {2, 3, 4, 5, 6}
+    smooth = force[~spiky]
+    assert smooth[0] == pytest.approx(0.0)
+    assert np.ptp(smooth) == pytest.approx(4.0, rel=0.02)  # two full periods of +-2 N
+
+
+def test_relaxation_and_viscosity() -> None:
+    rate = 100.0
+    x = np.concatenate([np.linspace(0, 100, 101), np.full(200, 100.0), np.linspace(100, 0, 101)])
+    relax = np.ones(len(x))
+    held = np.arange(200) / rate
+    relax[101:301] = 1 - 0.05 * (1 - np.exp(-held / 0.5))
+    relax[301:] = relax[300]
+    force = band_law.band_force(x, x, 10.0, 0.5, 0.0, 0.0, 5.0, relaxation=relax)
+    assert force[101] == pytest.approx(60.0)
+    assert force[300] == pytest.approx(10 + 50 * relax[300])
+    assert force[300] < force[101] - 2.0
+    viscous = band_law.band_force(x, x, 10.0, 0.5, 0.0, 0.0, 5.0, viscous_n_s_per_mm=0.01,
+                                  rate_hz=rate)
+    plain = band_law.band_force(x, x, 10.0, 0.5, 0.0, 0.0, 5.0)
+    # Rate-dependent: more force while stretching, less while releasing, none when still.
+    assert viscous[50] - plain[50] == pytest.approx(0.01 * 100.0, rel=0.01)
+    assert viscous[350] < plain[350]
+    assert viscous[200] == pytest.approx(plain[200])
+
+
+def test_body_sway_is_slow_and_scaled() -> None:
+    from firmware_sim.movement import body_sway
+
+    sway = body_sway(np.random.default_rng(5), 20_000, 100.0, 1.5, 0.5)
+    assert np.std(sway) == pytest.approx(1.5)
+    spectrum = np.abs(np.fft.rfft(sway)) ** 2
+    freqs = np.fft.rfftfreq(len(sway), 0.01)
+    assert spectrum[freqs > 5].sum() < 0.01 * spectrum.sum()
+    assert not body_sway(np.random.default_rng(5), 100, 100.0, 0.0, 0.5).any()

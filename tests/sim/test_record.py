@@ -132,3 +132,22 @@ def test_cli_lists_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
     assert info.value.code == 0
     listed = capsys.readouterr().out
     assert "side_lying_hip_er" in listed and "full_session" in listed
+
+
+def test_time_offset_moves_csv_and_truth_together(small_text: str, tmp_path: Path) -> None:
+    plain = record(parse_scenario(small_text), tmp_path / "a", rate_hz=50)
+    text = small_text.replace("[link]", "[clock]\ncsv_time_offset_s = 1000.5\n\n[link]")
+    shifted = record(parse_scenario(text), tmp_path / "b", rate_hz=50)
+    _, table_a = _read_csv(plain.csv_path)
+    _, table_b = _read_csv(shifted.csv_path)
+    np.testing.assert_allclose(table_b[:, 0], table_a[:, 0] + 1000.5, atol=2e-6)
+    np.testing.assert_array_equal(table_b[:, 1:], table_a[:, 1:])
+    a, b = plain.truth, shifted.truth
+    assert b.metadata["time_offset_s"] == 1000.5
+    for rep_a, rep_b in zip(a.reps, b.reps, strict=True):
+        assert rep_b.top_start_s == pytest.approx(rep_a.top_start_s + 1000.5)
+        assert rep_b.pause_s == pytest.approx(rep_a.pause_s)
+    for gap_a, gap_b in zip(a.gaps, b.gaps, strict=True):
+        assert gap_b.start_s == pytest.approx(gap_a.start_s + 1000.5)
+    assert b.sets[0].start_s == pytest.approx(a.sets[0].start_s + 1000.5)
+    assert b.holds[0].end_s == pytest.approx(a.holds[0].end_s + 1000.5)
