@@ -48,6 +48,9 @@ from bandsense.protocol.band import (
     SAMPLES_UUID,
     SERVICE_UUID,
     STATUS_UUID,
+    Response,
+    ResultCode,
+    encode_response,
 )
 from firmware_sim.firmware import FW_VERSION, BandFirmware, CommandOutcome, FirmwareConfig, Tick
 from firmware_sim.sample_source import SampleSource
@@ -321,8 +324,13 @@ class SimPeripheral:
                     await self._wake.wait()
 
     async def close(self) -> None:
+        """Stop the main loop; let commands in flight finish (briefly), then cancel them."""
         self._closed = True
         self._wake.set()
+        if self._tasks:
+            # An indication cancelled while its confirmation is in flight upsets Bumble's
+            # server (it resolves the next indication's future with the stale confirmation).
+            await asyncio.wait(list(self._tasks), timeout=1.0)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -398,6 +406,8 @@ class SimPeripheral:
         connection = self.connection
         if connection is None or not self.subscribed(characteristic):
             return
+        if len(value) > connection.att_mtu - 3:
+            return  # the stack would truncate it; at a small MTU the client reads instead
         with contextlib.suppress(Exception):
             async with asyncio.timeout(_COMMAND_TIMEOUT_S):
                 await self.device.notify_subscriber(connection, characteristic, value)
@@ -466,6 +476,9 @@ class SimPeripheral:
 
     async def _run_command(self, connection: Connection, data: bytes) -> None:
         indication, outcome = await self.execute_command(data)
+        if indication is not None and len(indication) > connection.att_mtu - 3:
+            # READ_STATUS below MTU 31: a truncated answer would not decode; say FAILED.
+            indication = encode_response(Response(indication[1], ResultCode.FAILED))
         if indication is not None and connection is self.connection:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(_COMMAND_TIMEOUT_S):
@@ -618,5 +631,8 @@ class InProcessLink:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Centrals first: ending their links tells the bands, then the bands leave.
+        for controller in self.controllers:
+            detach_controller(self.link, controller)
         for controller in list(self.link.controllers):
             detach_controller(self.link, controller)

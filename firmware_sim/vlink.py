@@ -9,13 +9,9 @@ then takes it off the link.
 
 from __future__ import annotations
 
-import logging
-
 from bumble import hci, ll
 from bumble.controller import Controller
 from bumble.link import LocalLink
-
-log = logging.getLogger(__name__)
 
 # Real BLE controllers answer with larger buffers than Bumble's default 27 bytes; with 251
 # a 247-byte notification is one ACL packet, which the platform notes measured at about
@@ -45,11 +41,12 @@ def detach_controller(
     """
     ended = 0
     for connection in list(controller.le_connections.values()):
-        try:
-            # Tells the peer's controller, which reports a disconnection to its host.
-            connection.send_ll_control_pdu(ll.TerminateInd(reason))
-        except Exception:  # the peer may already be gone
-            log.debug("peer of %s already gone", connection.peer_address)
+        peer = link.find_le_controller(connection.peer_address)
+        if peer is None or connection.self_address not in peer.le_connections:
+            continue  # the peer already ended it (or is gone itself)
+        # What the link would deliver (an LL_TERMINATE_IND), delivered now rather than
+        # via call_soon: the controller is leaving and must not leave half-ended links.
+        peer.on_ll_control_pdu(connection.self_address, ll.TerminateInd(reason))
         ended += 1
     controller.le_connections.clear()
     controller.le_legacy_advertiser.stop()
