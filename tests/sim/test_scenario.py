@@ -121,3 +121,19 @@ def test_use_expands_builtin_exercises(small_text: str) -> None:
 def test_no_exercises_rejected() -> None:
     with pytest.raises(UserError, match="exercises"):
         parse_scenario('name = "x"\nexercises = []\n', "x.toml")
+
+
+def test_docs_example_is_a_valid_scenario() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "simulator.md").read_text()
+    block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    scenario = parse_scenario(block, "docs/simulator.md")
+    assert [e.kind for e in scenario.exercises] == ["reps", "hold"]
+    assert scenario.link.drops[1].lose_data
+    assert scenario.sensor.drift == ["random_walk", "linear", "sine"]
+
+
+def test_drift_shorthands(small_text: str) -> None:
+    for short, kinds in (("none", []), ("both", ["random_walk", "linear"]),
+                         ("sine", ["sine"])):
+        text = small_text.replace("[link]", f'[sensor]\ndrift = "{short}"\n\n[link]')
+        assert parse_scenario(text).sensor.drift == kinds
