@@ -204,14 +204,25 @@ class CollectorSettings(_Section):
 
 
 class PrescriptionSettings(_Section):
-    """The tempo a physio prescribed, e.g. 3 s up, 2 s pause at the top, 3 s down."""
+    """What a physio prescribed, e.g. 10 reps, 3 s up, 2 s pause at the top, 3 s down.
 
+    Maps onto ``analysis.prescription.Prescription`` (reps, pause_s); the tempo fields are
+    for reports and the live view.
+    """
+
+    reps: int | None = Field(default=None, ge=1)
+    pause_s: float | None = Field(default=None, gt=0)
     concentric_s: float | None = Field(default=None, gt=0)
-    pause_s: float = Field(gt=0)
     eccentric_s: float | None = Field(default=None, gt=0)
     rest_s: float | None = Field(default=None, gt=0)
     # A rep meets the pause when its measured pause >= pause_s - pause_tolerance_s.
     pause_tolerance_s: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> PrescriptionSettings:
+        if self.reps is None and self.pause_s is None:
+            raise ValueError("give at least reps or pause_s")
+        return self
 
 
 class AnalysisSettings(_Section):

@@ -128,7 +128,7 @@ def test_secret_values_are_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch)
         ("[influx]\nbatch_size = 0\n", "invalid setting influx.batch_size in {path}"),
         (
             "[analysis.prescription]\nconcentric_s = 3\n",
-            "invalid setting analysis.prescription.pause_s in {path}: Field required",
+            "invalid setting analysis.prescription in {path}: give at least reps or pause_s",
         ),
     ],
 )
@@ -164,7 +164,8 @@ def test_shipped_example_file_is_valid_and_shows_the_defaults(tmp_path: Path) ->
     assert load_settings(example) == load_settings()
     # With its commented prescription switched on, it still validates.
     text = example.read_text().replace("# [analysis.prescription]", "[analysis.prescription]")
-    for key in ("concentric_s", "pause_s", "eccentric_s", "rest_s", "pause_tolerance_s"):
+    for key in ("reps", "concentric_s", "pause_s", "eccentric_s", "rest_s", "pause_tolerance_s"):
         text = text.replace(f"# {key} =", f"{key} =")
     prescription = load_settings(write(tmp_path / "b.toml", text)).analysis.prescription
-    assert prescription is not None and prescription.pause_s == 2.0
+    assert prescription is not None
+    assert (prescription.reps, prescription.pause_s) == (10, 2.0)
