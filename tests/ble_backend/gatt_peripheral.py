@@ -76,9 +76,17 @@ class GattPeripheral:
             await connection.disconnect()
 
     def remove(self) -> None:
-        """Leave the link (tests end with this so no controller outlives its loop)."""
+        """Stop advertising and leave the link. A controller taken off a LocalLink keeps
+        its advertising timer and still broadcasts through the link: a ghost advertiser
+        that scanners would find but nobody can reach."""
+        for advertising_set in self.controller.advertising_sets.values():
+            advertising_set.stop()
+        self.controller.le_legacy_advertiser.stop()
         if self.controller in self.link.controllers:
             self.link.remove_controller(self.controller)
+        # Radio off for good: Bumble's auto-restart may re-enable advertising when the
+        # last disconnection reaches this host later; without a link nothing is sent.
+        self.controller.link = None  # type: ignore[assignment]
 
 
 def advertising_data(name: str, service_uuid: str) -> bytes:
