@@ -60,14 +60,14 @@ async def test_every_frame_of_a_minute_arrives_with_the_truths_values(
             assert response.result is ResultCode.SUCCESS
             recovered.append(await link.next_frame())
 
-    assert all(f.resent and not f.seq in seqs for f in recovered)
+    assert all(f.resent and f.seq not in seqs for f in recovered)
     frames = sorted(live + recovered, key=lambda f: f.seq)
     assert [f.seq for f in frames] == list(range(n_frames))
     assert all(len(raw) <= 247 - 3 for raw in link.raw_frames)
     spf = samples_per_frame(247)
     assert {f.count for f in frames[:-1]} == {spf}
     force = np.concatenate([f.force_n() for f in frames])
-    stretch = np.concatenate([f.stretch_mm() for f in frames])  # type: ignore[arg-type]
+    stretch = np.concatenate([f.stretch_mm() for f in frames])
     # H3's synthesis is already quantised to the protocol's resolution: exact equality.
     np.testing.assert_allclose(force, one_minute.force_n, rtol=0, atol=1e-9)
     np.testing.assert_allclose(stretch, one_minute.stretch_mm, rtol=0, atol=1e-9)
