@@ -42,6 +42,9 @@ class ClockConfig:
     jump_below_s: float = 0.5
     jump_above_s: float = 30.0
     refit_every_s: float = 10.0  # once the slope is estimated (it moves slowly)
+    # Wall seconds per device second before drift: 1 for a real band; 1/speed for a
+    # simulator that runs its virtual clock ``speed`` times faster than real time.
+    nominal_slope: float = 1.0
 
 
 @dataclass
@@ -109,7 +112,8 @@ class DeviceClock:
         y = receive_s - self._anchor_wall_s
         key = math.floor(x / self.config.bucket_s)
         old = self._buckets.get(key)
-        if old is None or y - x < old[1] - old[0]:
+        b0 = self.config.nominal_slope
+        if old is None or y - b0 * x < old[1] - b0 * old[0]:
             self._buckets[key] = (x, y)
             # Refit on new buckets only, and sparsely once the slope is known: the fit
             # moves slowly and costs a few hundred microseconds.
@@ -123,7 +127,7 @@ class DeviceClock:
         self._anchor_dev_us = None
         self._newest_us = None
         self._buckets.clear()
-        self._slope = 1.0
+        self._slope = self.config.nominal_slope
         self._intercept = 0.0
         self._fitted = False
         self._dirty = False
@@ -133,7 +137,7 @@ class DeviceClock:
     def drift_ppm(self) -> float:
         """How fast the device clock runs, in ppm (positive: it gains on wall time)."""
         self._refit_if_dirty()
-        return (1.0 / self._slope - 1.0) * 1e6
+        return (self.config.nominal_slope / self._slope - 1.0) * 1e6
 
     @property
     def ready(self) -> bool:
@@ -150,12 +154,13 @@ class DeviceClock:
         pts = np.array(list(self._buckets.values()), dtype=np.float64)
         x, y = pts[:, 0], pts[:, 1]
         span = float(x.max() - x.min())
+        b0 = self.config.nominal_slope
         if span < self.config.min_span_s:
-            self._slope = 1.0
-            self._intercept = float(np.min(y - x))
+            self._slope = b0
+            self._intercept = float(np.min(y - b0 * x))
             self._next_fit_key = newest + 1
         else:
-            self._slope, self._intercept = _lower_envelope(x, y, self.config.max_drift_ppm)
+            self._slope, self._intercept = _lower_envelope(x, y, b0, self.config.max_drift_ppm)
             self._next_fit_key = newest + max(
                 1, round(self.config.refit_every_s / self.config.bucket_s)
             )
@@ -181,7 +186,7 @@ class DeviceClock:
 
 
 def _lower_envelope(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], max_ppm: float
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], nominal: float, max_ppm: float
 ) -> tuple[float, float]:
     """Slope and intercept of the line below all points, highest at mean(x)."""
     xc = x - x.mean()
@@ -189,7 +194,7 @@ def _lower_envelope(
     def height(b: float) -> float:
         return float(np.min(y - b * xc))
 
-    lo, hi = 1.0 - max_ppm * 1e-6, 1.0 + max_ppm * 1e-6
+    lo, hi = nominal * (1.0 - max_ppm * 1e-6), nominal * (1.0 + max_ppm * 1e-6)
     c = hi - _GOLDEN * (hi - lo)
     d = lo + _GOLDEN * (hi - lo)
     hc, hd = height(c), height(d)

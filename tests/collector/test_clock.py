@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from collector.clock import WRAP_US, DeviceClock
+from collector.clock import WRAP_US, ClockConfig, DeviceClock
 
 WALL0 = 1_790_000_000.0
 
@@ -112,3 +112,16 @@ def test_vectorised_mapping_of_a_frame() -> None:
     assert list(d) == [WRAP_US - 10, WRAP_US - 5, WRAP_US, WRAP_US + 5]
     clock.observe(int(d[-1]), WALL0)
     assert np.allclose(clock.to_wall(d) - WALL0, (d - d[-1]) * 1e-6, rtol=0, atol=1e-6)
+
+
+def test_simulator_speed_factor() -> None:
+    # A simulator running 20x faster than real time: device seconds pass 20x faster.
+    speed = 20.0
+    t, raw, recv = synth(seconds=3600.0, frame_s=0.1, drift_ppm=30.0, dev0_us=0, seed=6)
+    recv_fast = WALL0 + (recv - WALL0) / speed  # same delays, compressed
+    clock = DeviceClock(ClockConfig(nominal_slope=1.0 / speed))
+    mapped = run(clock, raw, recv_fast)
+    err = mapped - (WALL0 + t / speed)
+    assert np.max(np.abs(err[t > 60.0])) < 0.004
+    assert clock.resets == 0
+    assert abs(clock.drift_ppm - 30.0) < 5.0
