@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any, Final
@@ -87,6 +88,9 @@ class BumbleClient(BaseBleakClient):
         self._service_filter = services
         self._host: BumbleHost | None = None
         self._connection: Connection | None = None
+        # Set once connect() completed: a link lost during MTU exchange or discovery
+        # makes connect() raise instead of also firing the disconnected callback.
+        self._established = False
         self._mtu = _ATT_MIN_MTU
         # bleak handle -> the Bumble subscriber we registered (to unsubscribe exactly it)
         self._subscribers: dict[int, Callable[[bytes], None]] = {}
@@ -138,7 +142,11 @@ class BumbleClient(BaseBleakClient):
             host.connect_lock.release()
         self._host = host
         self._connection = connection
-        connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
+        self._established = False
+        connection.on(
+            Connection.EVENT_DISCONNECTION,
+            functools.partial(self._on_disconnection, connection),
+        )
         try:
             await self._exchange_mtu(connection)
             self.services = await guarded(
@@ -147,6 +155,7 @@ class BumbleClient(BaseBleakClient):
         except BaseException:
             await self._drop(connection)
             raise
+        self._established = True
 
     async def _exchange_mtu(self, connection: Connection) -> None:
         if self._mtu_request <= _ATT_MIN_MTU:
@@ -193,15 +202,15 @@ class BumbleClient(BaseBleakClient):
     def _max_write_without_response(self) -> int:
         return self.mtu_size - 3
 
-    def _on_disconnection(self, reason: int) -> None:
-        connection = self._connection
+    def _on_disconnection(self, connection: Connection, reason: int) -> None:
+        if connection is not self._connection:
+            return  # an earlier link of this client
         self._connection = None
         self._subscribers.clear()
-        if connection is None:
-            return
         logger.info("%s disconnected: %s", self.address, HCI_Constant.error_name(reason))
         callback = self._disconnected_callback
-        if callback is not None:
+        established, self._established = self._established, False
+        if callback is not None and established:
             try:
                 callback()
             except Exception:
