@@ -94,6 +94,8 @@ class RepMotion:
     breath_period_s: float = 4.0
     breath_phase: float = 0.0
     sag: float = 0.0  # fraction of range lost linearly over the top
+    floor_start_mm: float = 0.0  # not fully released: the rep starts from here...
+    floor_end_mm: float = 0.0  # ...and returns to here (the next rep starts from it)
 
 
 def _smoothstep(x: FloatArray) -> FloatArray:
@@ -113,7 +115,10 @@ def render_rep(rep: RepMotion, t: FloatArray) -> tuple[FloatArray, FloatArray]:
     up = profile(rep.concentric.name, (t - rep.start_s) / conc, rep.concentric.param)
     down = 1.0 - profile(rep.eccentric.name, (t - rep.top_end_s) / ecc, rep.eccentric.param)
     p = np.where(t < rep.top_start_s, up, np.where(t <= rep.top_end_s, 1.0, down))
-    p = np.where((t < rep.start_s) | (t > rep.end_s), 0.0, p)
+    outside = (t < rep.start_s) | (t > rep.end_s)
+    p = np.where(outside, 0.0, p)
+    floor = np.where(t < rep.top_start_s, rep.floor_start_mm, rep.floor_end_mm)
+    floor = np.where(outside, 0.0, floor)
 
     # Modulations are multiplied by p so that they vanish at rest and the rep stays
     # continuous; they are what makes the top plateau imperfect like a real one.
@@ -140,7 +145,7 @@ def render_rep(rep: RepMotion, t: FloatArray) -> tuple[FloatArray, FloatArray]:
             )
         if rep.sag > 0 and pause > 0:
             mod -= rep.sag * np.clip(since_top / pause, 0.0, 1.0)
-    return rep.amplitude_mm * p * mod, rep.amplitude_mm * p
+    return floor * (1.0 - p) + rep.amplitude_mm * p * mod, floor * (1.0 - p) + rep.amplitude_mm * p
 
 
 def render_bump(
@@ -161,6 +166,13 @@ def body_sway(
     sos = signal.butter(2, cutoff, output="sos")
     sway = signal.sosfilt(sos, rng.normal(0.0, 1.0, n))
     return np.asarray(sway * (sd_mm / (np.std(sway) or 1.0)))
+
+
+def open_slice(start_s: float, end_s: float, rate_hz: float, n: int) -> slice:
+    """Indices of grid samples strictly inside ``(start_s, end_s)``."""
+    i0 = max(0, int(np.floor(start_s * rate_hz + 1e-9)) + 1)
+    i1 = min(n, int(np.ceil(end_s * rate_hz - 1e-9)))
+    return slice(i0, max(i0, i1))
 
 
 def sample_slice(start_s: float, end_s: float, rate_hz: float, n: int) -> slice:

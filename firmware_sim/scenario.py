@@ -56,6 +56,12 @@ def _non_negative(span: tuple[float, float]) -> tuple[float, float]:
     return span
 
 
+def _at_most(span: tuple[float, float], limit: float) -> tuple[float, float]:
+    if span[1] > limit:
+        raise ValueError(f"range [{span[0]}, {span[1]}] must not exceed {limit}")
+    return span
+
+
 def _fraction(span: tuple[float, float]) -> tuple[float, float]:
     if span[0] < 0 or span[1] > 1:
         raise ValueError(f"range [{span[0]}, {span[1]}] must lie within [0, 1]")
@@ -175,6 +181,8 @@ class Movement(_Model):
     overshoot_tau_s: PosSpan = (0.05, 0.2)  # settling time constant after arrival
     sag_prob: Probability = 0.2
     sag: FracSpan = (0.0, 0.03)
+    floor_prob: Probability = 0.15  # per set: not fully released between reps
+    floor: Annotated[FracSpan, AfterValidator(lambda s: _at_most(s, 0.2))] = (0.03, 0.12)
 
     @model_validator(mode="after")
     def _some_profile(self) -> Movement:

@@ -6,6 +6,7 @@ rendering is vectorised in movement.py and band_law.py.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -231,6 +232,19 @@ class _SetBuilder:
             t = m.end_s + self.rest_between_reps()
         return out
 
+    def with_floors(self, reps: list[PlannedRep]) -> list[PlannedRep]:
+        """Some sets are not fully released between reps (only after the last one)."""
+        mv = self.ex.movement
+        if len(reps) < 2 or self.rng.random() >= mv.floor_prob:
+            return reps
+        for before, after in itertools.pairwise(reps):
+            # Keep the floor well under the smaller of the two reps' tops.
+            top = min(before.motion.amplitude_mm, after.motion.amplitude_mm)
+            floor = min(draw(self.rng, mv.floor) * self.amplitude, 0.3 * top)
+            before.motion = replace(before.motion, floor_end_mm=floor)
+            after.motion = replace(after.motion, floor_start_mm=floor)
+        return reps
+
     def hold(self, t0: float) -> list[PlannedRep]:
         ex, rng = self.ex, self.rng
         spec = ex.hold
@@ -347,7 +361,7 @@ def plan_session(scenario: Scenario, rng: np.random.Generator) -> SessionPlan:
                 tugs += new_tugs
                 t += rest
             builder = _SetBuilder(rng, ex, done_on_side.get(side, 0))
-            reps = builder.hold(t) if ex.kind == "hold" else builder.reps(t)
+            reps = builder.hold(t) if ex.kind == "hold" else builder.with_floors(builder.reps(t))
             done_on_side[side] = done_on_side.get(side, 0) + 1
             planned = PlannedSet(
                 index=len(sets),

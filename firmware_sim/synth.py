@@ -14,7 +14,13 @@ import numpy as np
 
 from bandsense.errors import UserError
 from firmware_sim import band_law, faults
-from firmware_sim.movement import body_sway, render_bump, render_rep, sample_slice
+from firmware_sim.movement import (
+    body_sway,
+    open_slice,
+    render_bump,
+    render_rep,
+    sample_slice,
+)
 from firmware_sim.scenario import LinkDrop, Scenario, draw
 from firmware_sim.session_plan import SessionPlan, plan_session
 from firmware_sim.truth import Truth, TruthFidget, TruthHold, TruthRep, TruthSet
@@ -78,12 +84,17 @@ def _render_displacement(
     smooth = np.zeros_like(t)
     n = len(t)
     for s in plan.sets:
-        for rep in s.reps:
+        for i, rep in enumerate(s.reps):
             m = rep.motion
             sl = sample_slice(m.start_s, m.end_s, rate, n)
             full, bare = render_rep(m, t[sl])
             x[sl] += full
             smooth[sl] += bare
+            if m.floor_end_mm > 0 and i + 1 < len(s.reps):
+                # Not fully released: the band stays a little stretched until the next rep.
+                gap = open_slice(m.end_s, s.reps[i + 1].motion.start_s, rate, n)
+                x[gap] += m.floor_end_mm
+                smooth[gap] += m.floor_end_mm
     for tug in plan.tugs:
         sl = sample_slice(tug.start_s, tug.start_s + tug.duration_s, rate, n)
         bump = render_bump(tug.start_s, tug.duration_s, tug.amplitude_mm, t[sl])
@@ -165,6 +176,7 @@ def _truth(plan: SessionPlan, t: np.ndarray, force: np.ndarray, rate: float) -> 
                     partial=r.partial,
                     peak_force_n=float(seg.max()) if len(seg) else 0.0,
                     range_mm=m.amplitude_mm, side=s.side,
+                    floor_start_mm=m.floor_start_mm, floor_end_mm=m.floor_end_mm,
                     concentric_profile=m.concentric.name, eccentric_profile=m.eccentric.name,
                 )
             )

@@ -45,7 +45,9 @@ class TruthRep(_Record):
     eccentric_s: float
     partial: bool = False
     peak_force_n: float
-    range_mm: float = 0.0
+    range_mm: float = 0.0  # displacement at the top
+    floor_start_mm: float = 0.0  # displacement it starts from (> 0: not fully released)
+    floor_end_mm: float = 0.0  # displacement it returns to
     side: Literal["left", "right"] | None = None
     concentric_profile: str = ""
     eccentric_profile: str = ""
