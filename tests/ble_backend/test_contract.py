@@ -21,7 +21,7 @@ from bleak.exc import BleakError, BleakGATTProtocolError
 from bleak.uuids import normalize_uuid_16
 from bumble.hci import Address
 
-from collector.backends import BumbleClient, BumbleScanner
+from collector.backends import BumbleClient, BumbleScanner, get_host
 from tests.ble_backend.gatt_peripheral import (
     CCCD_UUID,
     CUSTOM_DESCRIPTOR_UUID,
@@ -370,3 +370,21 @@ async def test_second_connection_to_same_device_is_refused(
             async with asyncio.timeout(STEP_S):
                 await duplicate.connect()
         assert client.is_connected
+
+
+async def test_disconnect_from_vanished_peer_completes(
+    hci: str, peripheral: GattPeripheral
+) -> None:
+    device, _ = await find(hci)
+    client = BleakClient(device, backend=BumbleClient, hci=hci, timeout=STEP_S)
+    async with asyncio.timeout(STEP_S):
+        await client.connect()
+        await peripheral.connections.get()
+    # The peripheral's process "dies": its controller leaves without an LL terminate.
+    peripheral.remove()
+    assert client.is_connected  # the virtual link has no supervision timeout
+    async with asyncio.timeout(STEP_S):
+        await client.disconnect()
+    assert not client.is_connected
+    host = await get_host(hci)
+    assert host.device.connections == {}

@@ -7,6 +7,9 @@ controller fails with COMMAND_DISALLOWED. This subclass implements the spec beha
 (Vol 4, Part E 7.8.13): drop the pending request and report it with an LE Connection
 Complete event carrying UNKNOWN_CONNECTION_IDENTIFIER.
 
+It also completes a local disconnect from a peer that vanished from the link without a
+terminate, instead of raising inside the command handler.
+
 Use it for every controller a bandsense process puts on a `LocalLink` (the in-process
 host of this backend does; the simulator's HCI server should too).
 """
@@ -54,3 +57,19 @@ class VirtualController(Controller):
         # the connection-complete event: defer ours by one loop turn.
         asyncio.get_running_loop().call_soon(self.send_hci_packet, event)
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+    def on_hci_disconnect_command(self, command: hci.HCI_Disconnect_Command) -> None:
+        connection = self.find_le_connection_by_handle(command.connection_handle)
+        if (
+            connection is not None
+            and self.link is not None
+            and self.link.find_le_controller(connection.peer_address) is None
+        ):
+            # The peer left the link without a terminate (its process died). Bumble's
+            # controller would raise sending the LL terminate and never answer, so the
+            # host's disconnect hangs and the ghost connection stays. Finish it locally,
+            # as a supervision timeout would.
+            self._send_hci_command_status(hci.HCI_COMMAND_STATUS_PENDING, command.op_code)
+            self.on_le_disconnected(connection, command.reason)
+            return None
+        return super().on_hci_disconnect_command(command)
