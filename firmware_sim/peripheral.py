@@ -216,6 +216,7 @@ class SimPeripheral:
         self.on_disconnect: Callable[[SimPeripheral], None] | None = None
         self.device.add_services(self.build_services())
         self.device.on(Device.EVENT_CONNECTION, self._on_connection)
+        self.data_char.on(Characteristic.EVENT_SUBSCRIPTION, self._on_data_subscription)
 
     # -- to override --------------------------------------------------------------
     def build_services(self) -> list[Service]:
@@ -343,7 +344,8 @@ class SimPeripheral:
     def _on_connection(self, connection: Connection) -> None:
         self.connection = connection
         self.connections_seen += 1
-        self.firmware.set_mtu(connection.att_mtu)
+        # The frame size follows this peer's MTU once it is exchanged (or, if the peer never
+        # asks, once it subscribes at 23); until then frames keep the previous peer's size.
         self.disconnected.clear()
         self.connected.set()
         connection.on(
@@ -353,6 +355,12 @@ class SimPeripheral:
         connection.on(
             Connection.EVENT_DISCONNECTION, lambda reason: self._on_disconnection(connection)
         )
+        self.wake()
+
+    def _on_data_subscription(self, bearer: object, notify: bool, indicate: bool) -> None:
+        connection = self.connection
+        if connection is not None and bearer is connection and notify:
+            self.firmware.set_mtu(connection.att_mtu)
         self.wake()
 
     def _on_disconnection(self, connection: Connection) -> None:
