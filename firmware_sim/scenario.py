@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -30,15 +31,14 @@ _BUILTIN_DIR = "scenarios"
 
 
 def _to_span(value: Any) -> Any:
-    # A bare number is a fixed value; a two-item list is a range. Anything else is left to
-    # pydantic so its error message names the expected type.
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
+    # A bare number is a fixed value; a two-item list is a range.
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return (float(value), float(value))
-    if isinstance(value, list):
-        return tuple(value)
-    return value
+    if isinstance(value, list | tuple) and len(value) == 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        return (float(value[0]), float(value[1]))
+    raise ValueError(f"expected a number or a [lo, hi] range, got {value!r}")
 
 
 def _ordered(span: tuple[float, float]) -> tuple[float, float]:
@@ -239,13 +239,21 @@ class Exercise(_Model):
     fidget: Fidget = Fidget()
     band: Band | None = None  # overrides the session's band
 
-    @model_validator(mode="after")
-    def _sane(self) -> Exercise:
-        if isinstance(self.reps, int) and not 1 <= self.reps <= 200:
-            raise ValueError("reps must be 1..200 or \"to_failure\"")
-        if self.amplitude_mm[0] <= 0:
+    @field_validator("reps", mode="before")
+    @classmethod
+    def _reps(cls, value: Any) -> Any:
+        if value == "to_failure":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 200:
+            raise ValueError(f'reps must be a whole number 1..200 or "to_failure", got {value!r}')
+        return value
+
+    @field_validator("amplitude_mm")
+    @classmethod
+    def _positive_amplitude(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if value[0] <= 0:
             raise ValueError("amplitude_mm must be > 0")
-        return self
+        return value
 
 
 class Sensor(_Model):
@@ -347,7 +355,7 @@ def _format_errors(source: str, exc: ValidationError) -> str:
         loc = tuple(
             p for p in err["loc"]
             if not (isinstance(p, str) and (p.startswith(("function-", "literal[")) or p in {
-                "int", "float", "str", "tuple[float,float]", "none", "list[...]"}))
+                "int", "float", "str", "tuple[float,float]", "none", "list[...]", "[key]"}))
         )
         msg = err["msg"].removeprefix("Value error, ")
         parts.append(f"{_format_loc(loc)}: {msg}")

@@ -151,3 +151,20 @@ def test_time_offset_moves_csv_and_truth_together(small_text: str, tmp_path: Pat
         assert gap_b.start_s == pytest.approx(gap_a.start_s + 1000.5)
     assert b.sets[0].start_s == pytest.approx(a.sets[0].start_s + 1000.5)
     assert b.holds[0].end_s == pytest.approx(a.holds[0].end_s + 1000.5)
+
+
+def test_cli_bad_rate_and_unwritable_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["sim", "record", "--scenario", "table_top_reach", "--out", str(tmp_path),
+              "--rate", "0.1"])
+    assert info.value.code == 2
+    assert "rate" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit) as info:
+        main(["sim", "record", "--scenario", "table_top_reach", "--out", str(blocker / "x"),
+              "--rate", "20"])
+    assert info.value.code == 2
+    assert "cannot create output folder" in capsys.readouterr().err

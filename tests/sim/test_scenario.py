@@ -137,3 +137,23 @@ def test_drift_shorthands(small_text: str) -> None:
                          ("sine", ["sine"])):
         text = small_text.replace("[link]", f'[sensor]\ndrift = "{short}"\n\n[link]')
         assert parse_scenario(text).sensor.drift == kinds
+
+
+def test_span_must_be_number_or_pair(small_text: str) -> None:
+    old = "rest_between_sets_s = [10, 15]"
+    message = _bad(small_text, old, "rest_between_sets_s = [10, 15, 20]")
+    assert "exercises[0].rest_between_sets_s" in message and "[lo, hi]" in message
+    message = _bad(small_text, "rest_between_sets_s = [10, 15]", 'rest_between_sets_s = "long"')
+    assert "exercises[0].rest_between_sets_s" in message
+
+
+def test_reps_must_be_a_whole_number(small_text: str) -> None:
+    for bad in ("true", "0", "2.5", "201"):
+        message = _bad(small_text, "reps = 6", f"reps = {bad}")
+        assert "exercises[0].reps" in message
+
+
+def test_unknown_profile_named(small_text: str) -> None:
+    message = _bad(small_text, "partial_rep_prob = 0.3",
+                   "partial_rep_prob = 0.3\nmovement = { profiles = { zigzag = 1.0 } }")
+    assert "exercises[0].movement.profiles.zigzag" in message
