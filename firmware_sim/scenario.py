@@ -234,7 +234,7 @@ class Exercise(_Model):
     amplitude_mm: PosSpan = (100.0, 170.0)
     fatigue: Fatigue = Fatigue()
     partial_rep_prob: Probability = 0.03
-    partial_range: FracSpan = (0.15, 0.45)
+    partial_range: FracSpan = (0.15, 0.4)  # of the set's range: well under half even late
     movement: Movement = Movement()
     fidget: Fidget = Fidget()
     band: Band | None = None  # overrides the session's band
