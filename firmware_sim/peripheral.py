@@ -563,11 +563,12 @@ class InProcessLink:
     """A virtual link in the caller's event loop: simulated bands plus central controllers.
 
     Use as ``async with InProcessLink(speed=...) as sim``; on exit every band loop is
-    stopped and every controller detached.
+    stopped and every controller detached. Pass ``link=`` to put the bands on a
+    ``LocalLink`` created elsewhere (e.g. one registered with the collector's backend).
     """
 
-    def __init__(self, *, speed: float = 1.0) -> None:
-        self.link = LocalLink()
+    def __init__(self, *, speed: float = 1.0, link: LocalLink | None = None) -> None:
+        self.link = link or LocalLink()
         self.clock = VirtualClock(speed)
         self.bands: list[SimPeripheral] = []
         self.controllers: list[Controller] = []

@@ -36,7 +36,7 @@ from firmware_sim.peripheral import (
     band_spec,
     make_band,
 )
-from firmware_sim.sample_source import from_synthesis
+from firmware_sim.sample_source import SampleSource, from_synthesis
 from firmware_sim.scenario import load_scenario
 from firmware_sim.synth import Synthesis, synthesize
 from firmware_sim.tindeq_mode import TindeqPeripheral, tindeq_config
@@ -46,6 +46,15 @@ log = logging.getLogger(__name__)
 # A client that stops reading holds the bands back at most this long per burst, then the
 # bands carry on (its socket buffer grows; the others must not starve).
 _FLOW_GATE_TIMEOUT_S = 2.0
+
+
+def scenario_source(
+    scenario: str, *, seed: int | None = None, rate_hz: float | None = None
+) -> tuple[SampleSource, Synthesis]:
+    """A band's sample source from a scenario (built-in name or TOML path), plus H3's
+    synthesis (``.truth`` is the ground truth) - for ``InProcessLink.add_band``."""
+    synth = synthesize(load_scenario(scenario), rate_hz=rate_hz, seed=seed)
+    return from_synthesis(synth), synth
 
 
 @dataclass(slots=True)
