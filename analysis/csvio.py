@@ -1,0 +1,139 @@
+"""Reading a recording CSV (``time_s,force_n[,stretch_mm]``) fast and strictly.
+
+The fast path parses with pyarrow (an hour at 200 Hz, 720k rows, in well under a
+second). Anything malformed makes pyarrow fail or leaves a null/NaN; only then a slow
+line-by-line scan finds the first bad line so the error names it (line numbers count
+the header as line 1). Times must not go backwards (equal times are tolerated).
+``stretch_mm`` is optional: when the column is missing or has empty cells the analysis
+works on force alone.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from bandsense.errors import UserError
+
+REQUIRED = ("time_s", "force_n")
+OPTIONAL = ("stretch_mm",)
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    time_s: np.ndarray
+    force_n: np.ndarray
+    stretch_mm: np.ndarray | None
+
+
+def read_recording(path: str | Path) -> Recording:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    return parse_recording(data, str(p))
+
+
+def _header(data: bytes, name: str) -> list[str]:
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+    cols = [c.strip() for c in first.split(",")]
+    if not first:
+        raise UserError(f"{name}: line 1: empty file or missing header "
+                        f"(expected time_s,force_n,stretch_mm)")
+    if any(_is_number(c) for c in cols):
+        raise UserError(f"{name}: line 1: missing header (expected time_s,force_n,stretch_mm), "
+                        f"got {first[:60]!r}")
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        raise UserError(f"{name}: line 1: header lacks {', '.join(missing)} "
+                        f"(expected time_s,force_n,stretch_mm), got {first[:60]!r}")
+    if len(set(cols)) != len(cols):
+        raise UserError(f"{name}: line 1: duplicate column names in header {first[:60]!r}")
+    return cols
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_recording(data: bytes, name: str = "<csv>") -> Recording:
+    cols = _header(data, name)
+    wanted = [c for c in (*REQUIRED, *OPTIONAL) if c in cols]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=True),
+            parse_options=pacsv.ParseOptions(),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.float64() for c in wanted}, include_columns=wanted,
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        _scan_for_error(data, name, cols)
+        raise UserError(f"{name}: malformed CSV") from None  # scan found nothing specific
+    t = table.column("time_s").to_numpy(zero_copy_only=False).astype(np.float64)
+    f = table.column("force_n").to_numpy(zero_copy_only=False).astype(np.float64)
+    if len(t) == 0:
+        raise UserError(f"{name}: no samples after the header")
+    for arr, col in ((t, "time_s"), (f, "force_n")):
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if len(bad):
+            line = _data_line(data, int(bad[0]))
+            raise UserError(f"{name}: line {line}: {col} is not a finite number")
+    back = np.flatnonzero(np.diff(t) < 0)
+    if len(back):
+        i = int(back[0]) + 1
+        line = _data_line(data, i)
+        raise UserError(f"{name}: line {line}: time goes backwards "
+                        f"({t[i]:.6f} after {t[i - 1]:.6f})")
+    s = None
+    if "stretch_mm" in wanted:
+        sa = table.column("stretch_mm").to_numpy(zero_copy_only=False).astype(np.float64)
+        s = sa if np.all(np.isfinite(sa)) else None
+    return Recording(t, f, s)
+
+
+def _data_line(data: bytes, row: int) -> int:
+    """File line number (1-based, header = 1) of data row ``row``, skipping blank lines."""
+    lines = data.split(b"\n")
+    n = -1
+    for k, raw in enumerate(lines[1:], start=2):
+        if raw.strip():
+            n += 1
+            if n == row:
+                return k
+    return row + 2
+
+
+def _scan_for_error(data: bytes, name: str, cols: list[str]) -> None:
+    text = data.decode("utf-8", errors="replace").split("\n")
+    idx = {c: cols.index(c) for c in (*REQUIRED, *OPTIONAL) if c in cols}
+    for k, raw in enumerate(text[1:], start=2):
+        line = raw.strip()
+        if not line:
+            continue
+        fields = [x.strip() for x in line.split(",")]
+        if len(fields) != len(cols):
+            raise UserError(f"{name}: line {k}: expected {len(cols)} fields, got {len(fields)}")
+        for c, j in idx.items():
+            v = fields[j]
+            if c in OPTIONAL and v == "":
+                continue
+            try:
+                x = float(v)
+            except ValueError:
+                raise UserError(f"{name}: line {k}: {c} is not a number: {v[:30]!r}") from None
+            if c in REQUIRED and not math.isfinite(x):
+                raise UserError(f"{name}: line {k}: {c} is not a finite number")

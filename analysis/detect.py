@@ -1,0 +1,163 @@
+"""Causal segmentation of the sample stream into analysis windows.
+
+The detector sees each sample once, in order, and decides where the band is at rest. It
+places a *cut* at a quiet moment near rest after a movement; everything between the onset
+of activity and the cut is one analysis window, analysed on its own
+(:mod:`analysis.window`). Because every decision at sample ``i`` depends only on samples
+``<= i`` and on carried state, the cuts are the same whether the samples arrive in one
+array (offline) or in batches of any size (live): this is what makes the live result equal
+the offline one.
+
+The detector is deliberately permissive (it opens a window for any tug); rejecting
+fidgeting needs the context of the set and happens later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+_WARMUP = 64  # samples used to fix the nominal interval and the noise scale
+_LAG_S = 0.2  # the rest reference ignores the most recent samples (the rise itself)
+_REF_S = 1.0  # ... and looks this far back
+_QUIET_S = 0.4  # quiet this long near rest -> cut
+_MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """A completed stretch of activity: sample indices (global) of onset and cut."""
+
+    trigger: int
+    cut: int
+    rest_n: float  # rest level before the activity
+
+
+def _med3(x: np.ndarray) -> np.ndarray:
+    """Median of each sample with its two predecessors (removes single-sample spikes)."""
+    a, b, c = x[:-2], x[1:-1], x[2:]
+    out: np.ndarray = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    return out
+
+
+class Detector:
+    """Incremental rest/activity detector over force samples."""
+
+    def __init__(self) -> None:
+        self.n_seen = 0  # samples consumed (global index of the next sample)
+        self.dt = 0.0
+        self.sigma = 0.0
+        self._warm: list[np.ndarray] = []
+        self._warm_t: list[np.ndarray] = []
+        self._hist = np.empty(0)  # last raw samples (for the median)
+        self._mhist = np.empty(0)  # last filtered samples (for rolling windows)
+        self.active = False
+        self._trigger = 0
+        self._rest = 0.0
+        self._peak = -np.inf
+        self._k_lag = self._k_ref = self._k_quiet = self._k_max = 0
+        self._thr_on = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return self.dt > 0
+
+    def _warm_up(self, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._warm.append(f)
+        self._warm_t.append(t)
+        ft = np.concatenate(self._warm)
+        tt = np.concatenate(self._warm_t)
+        if len(ft) < _WARMUP:
+            return np.empty(0), np.empty(0)
+        d = np.diff(tt[:_WARMUP])
+        self.dt = float(np.median(d[d > 0])) if np.any(d > 0) else 0.01
+        self.sigma = float(1.4826 * np.median(np.abs(np.diff(ft[:_WARMUP])))) / np.sqrt(2.0)
+        self._k_lag = max(1, round(_LAG_S / self.dt))
+        self._k_ref = max(2, round(_REF_S / self.dt))
+        self._k_quiet = max(3, round(_QUIET_S / self.dt))
+        self._k_max = max(10, round(_MAX_ACTIVE_S / self.dt))
+        self._warm, self._warm_t = [], []
+        return tt, ft
+
+    def feed(self, t: np.ndarray, f: np.ndarray) -> list[Cut]:
+        """Consume samples; return the windows completed by them."""
+        if not self.ready:
+            t, f = self._warm_up(t, f)
+            if not self.ready:
+                return []
+        base = self.n_seen
+        self.n_seen += len(f)
+        # Filtered signal for the new samples, using carried raw history for the median
+        # (the very first samples of the stream are padded with the first value).
+        hist = self._hist
+        if len(hist) < 2:
+            hist = np.concatenate([np.full(2 - len(hist), f[0] if len(hist) == 0 else hist[0]),
+                                   hist])
+        raw = np.concatenate([hist, f])
+        m_new = _med3(raw)
+        self._hist = raw[-2:]
+        keep = self._k_lag + self._k_ref + self._k_quiet + 2
+        m = np.concatenate([self._mhist, m_new])
+        off = len(m) - len(m_new)  # index in m of the first new sample
+        cuts: list[Cut] = []
+        i = off
+        while i < len(m):
+            if not self.active:
+                i = self._scan_rest(m, i, base - off, cuts)
+            else:
+                i = self._scan_active(m, i, base - off, cuts)
+        self._mhist = m[-keep:]
+        return cuts
+
+    def _thr(self) -> float:
+        return max(0.3, 8.0 * self.sigma)
+
+    def _scan_rest(self, m: np.ndarray, i: int, g0: int, cuts: list[Cut]) -> int:
+        # Rest reference of sample j: min(m[j - lag - ref .. j - lag]) (the rise itself is
+        # excluded by the lag). At the start of the stream the history is padded.
+        r, lag = self._k_ref, self._k_lag
+        s0 = i - lag - r
+        seg = m[s0:] if s0 >= 0 else np.concatenate([np.full(-s0, m[0]), m])
+        mn = ndimage.minimum_filter1d(seg, r + 1, origin=r // 2)
+        n_new = len(m) - i
+        ref_i = mn[r: r + n_new]
+        hits = np.flatnonzero(m[i:] > ref_i + self._thr())
+        if len(hits) == 0:
+            return len(m)
+        j = i + int(hits[0])
+        self.active = True
+        self._trigger = g0 + j
+        self._rest = float(ref_i[hits[0]])
+        self._peak = float(m[j])
+        return j + 1
+
+    def _scan_active(self, m: np.ndarray, i: int, g0: int, cuts: list[Cut]) -> int:
+        k = self._k_quiet
+        lo = max(0, i - k + 1)
+        seg = m[lo:]
+        peak = np.maximum.accumulate(np.maximum(m[i:], self._peak))
+        hi_w = ndimage.maximum_filter1d(seg, k, origin=(k - 1) // 2)[i - lo:]
+        lo_w = ndimage.minimum_filter1d(seg, k, origin=(k - 1) // 2)[i - lo:]
+        amp = peak - self._rest
+        # A full quiet window inside this stretch of activity is needed.
+        idx = np.arange(i, len(m)) + g0
+        full = idx - (k - 1) >= self._trigger
+        quiet = (hi_w - lo_w) < np.maximum(4.0 * self.sigma, 0.015 * amp)
+        low = (m[i:] - self._rest) < 0.2 * amp
+        too_long = idx - self._trigger >= self._k_max
+        hits = np.flatnonzero((full & quiet & low) | too_long)
+        if len(hits) == 0:
+            self._peak = float(peak[-1])
+            return len(m)
+        j = i + int(hits[0])
+        cuts.append(Cut(trigger=self._trigger, cut=g0 + j, rest_n=self._rest))
+        self.active = False
+        self._peak = -np.inf
+        # Noise scale follows the sensor (quiet window just seen), slowly.
+        q = np.diff(m[max(0, j - k + 1): j + 1])
+        if len(q) > 2:
+            s_new = float(1.4826 * np.median(np.abs(q))) / np.sqrt(2.0)
+            self.sigma = 0.8 * self.sigma + 0.2 * max(s_new, 0.2 * self.sigma)
+        return j + 1

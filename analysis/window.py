@@ -1,0 +1,253 @@
+"""Analysis of one window of activity: movements and the physical instants of their phases.
+
+Input: the raw samples of one window (from before the onset of activity to a quiet
+moment near rest, see :mod:`analysis.detect`). Steps, all vectorised:
+
+1. Spikes: a Hampel filter (running median of 5 samples, outliers beyond 6 robust sd
+   replaced by the median). A smooth movement is monotone over 5 samples, so the median
+   leaves it untouched; only isolated spikes change.
+2. Uniform grid: samples are averaged over the grid step (anti-aliasing for fast rates)
+   and linearly interpolated onto a 50 Hz grid on the window's own time axis. Grid points
+   inside a gap (no sample within ``_GAP_S``) are marked invalid: filters run over the
+   interpolated values, but no fit uses them, so nothing is invented across a gap.
+3. Two zero-phase low-passes: 2 Hz to find movements (tremor and noise gone), 6 Hz to fit.
+4. Movements: peaks of the 2 Hz signal whose prominence is a useful fraction of the
+   window's range (breathing ripple and tremor at the top never make a second peak), each
+   spanning the valleys to its neighbours.
+5. Instants: the rising and the falling side of every movement are each fitted with a
+   smooth monotone profile (:func:`analysis.fit.fit_rise`): onset, arrival at the top,
+   departure from the top and return to rest come from the fit, not from thresholds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage, signal
+
+from analysis.fit import TransitionFit, fit_rise
+from analysis.types import Movement
+
+GRID_HZ = 50.0
+_GAP_S = 0.15  # no raw sample within this distance -> grid point invalid
+_SEG_HZ = 2.0
+_FIT_HZ = 6.0
+_MIN_PROMINENCE = 0.12  # of the window's range
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    movements: list[Movement]
+    # Time from which the next window must start again (an unfinished movement at the end
+    # of this window), or None when everything in it was complete.
+    carry_from_s: float | None
+
+
+def despike(f: np.ndarray) -> np.ndarray:
+    """Hampel filter: replace samples far from the running median of 5 by that median."""
+    if len(f) < 5:
+        return f.copy()
+    med = ndimage.median_filter(f, size=5, mode="nearest")
+    resid = f - med
+    scale = 1.4826 * float(np.median(np.abs(resid))) + 1e-9
+    bad = np.abs(resid) > max(6.0 * scale, 0.05)
+    out = f.copy()
+    out[bad] = med[bad]
+    return out
+
+
+def _to_grid(t: np.ndarray, x: np.ndarray, tg: np.ndarray) -> np.ndarray:
+    dt = 1.0 / GRID_HZ
+    step = float(np.median(np.diff(t))) if len(t) > 1 else dt
+    k = int(dt / step) if step > 0 else 1
+    if k >= 2:
+        # Box average over one grid step before interpolating (anti-alias at fast rates).
+        x = ndimage.uniform_filter1d(x, k, mode="nearest")
+    return np.interp(tg, t, x)
+
+
+def _lowpass(x: np.ndarray, hz: float) -> np.ndarray:
+    if len(x) < 16:
+        return x.copy()
+    sos = signal.butter(2, hz / (GRID_HZ / 2.0), output="sos")
+    out: np.ndarray = signal.sosfiltfilt(sos, x, padlen=min(len(x) - 1, 30))
+    return out
+
+
+def analyze_window(
+    t: np.ndarray, f: np.ndarray, s: np.ndarray | None, rest_n: float, after_s: float,
+    min_range: float = 0.0,
+) -> WindowResult:
+    """Movements after ``after_s`` (end of the last one reported) in the window."""
+    if len(t) < 8 or t[-1] - t[0] < 0.5:
+        return WindowResult([], None)
+    fd = despike(f)
+    tg = np.arange(t[0], t[-1] + 1e-9, 1.0 / GRID_HZ)
+    # Valid grid points: a raw sample within _GAP_S (no fit across gaps).
+    pos = np.searchsorted(t, tg)
+    near = np.minimum(np.abs(tg - t[np.clip(pos - 1, 0, len(t) - 1)]),
+                      np.abs(t[np.clip(pos, 0, len(t) - 1)] - tg))
+    valid = near <= _GAP_S
+    g = _to_grid(t, fd, tg)
+    y_seg = _lowpass(g, _SEG_HZ)
+    y_fit = _lowpass(g, _FIT_HZ)
+    sg = None
+    if s is not None and np.all(np.isfinite(s)):
+        sg = _lowpass(_to_grid(t, despike(s), tg), _FIT_HZ)
+
+    lo_all, hi_all = float(np.min(y_seg)), float(np.max(y_seg))
+    rng_all = hi_all - lo_all
+    noise = 1.4826 * float(np.median(np.abs(np.diff(g)))) / np.sqrt(2.0)
+    prom = max(_MIN_PROMINENCE * rng_all, 6.0 * noise, 0.3, min_range)
+    peaks, _ = signal.find_peaks(y_seg, prominence=prom)
+    if len(peaks) == 0:
+        return WindowResult([], None)
+    # Valleys between consecutive peaks (and the window edges).
+    bounds = [0]
+    for a, b in itertools.pairwise(peaks):
+        bounds.append(a + int(np.argmin(y_seg[a:b + 1])))
+    bounds.append(len(y_seg) - 1)
+
+    movements: list[Movement] = []
+    carry: float | None = None
+    for n, p in enumerate(peaks):
+        vl, vr = bounds[n], bounds[n + 1]
+        low_l, low_r = float(y_seg[vl]), float(y_seg[vr])
+        top = float(y_seg[p])
+        amp = top - min(low_l, low_r)
+        if n == len(peaks) - 1 and (y_seg[-1] - low_l) > 0.3 * (top - low_l):
+            # Still up at the end of the window: analyse it with the next window.
+            carry = float(tg[vl])
+            break
+        if tg[p] <= after_s:
+            continue
+        if tg[vl] < after_s:
+            # The previous window already reported the movement before: start after it.
+            vl = min(int(np.searchsorted(tg, after_s)), p)
+            low_l = float(y_seg[vl])
+        mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp)
+        if mv is not None:
+            movements.append(mv)
+    _ = rest_n
+    return WindowResult(movements, carry)
+
+
+def _crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int:
+    """First index from ``a`` towards ``b`` where ``y`` reaches ``level``."""
+    if forward:
+        idx = np.flatnonzero(y[a:b + 1] >= level)
+        return a + int(idx[0]) if len(idx) else b
+    idx = np.flatnonzero(y[b:a + 1][::-1] >= level)  # a > b: walk backwards from a
+    return a - int(idx[0]) if len(idx) else b
+
+
+def _fit_side(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, b: int,
+              low: float, high: float, rising: bool) -> TransitionFit | None:
+    sl = slice(max(a, 0), b + 1)
+    tt, yy = tg[sl][valid[sl]], y[sl][valid[sl]]
+    if rising:
+        return fit_rise(tt, yy, low, high)
+    fit = fit_rise(tt, -yy, -high, -low)
+    if fit is None:
+        return None
+    return TransitionFit(fit.start_s, fit.end_s, -fit.high, -fit.low, fit.rms, fit.shape)
+
+
+def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.ndarray,
+              sg: np.ndarray | None, t: np.ndarray, fd: np.ndarray, vl: int, p: int, vr: int,
+              low_l: float, low_r: float, amp: float) -> Movement | None:
+    top = float(y_seg[p])
+    rate = GRID_HZ
+    # Top region: contiguous samples around the peak above 80% of the excursion.
+    up80 = _crossing(y_seg, low_l + 0.8 * (top - low_l), vl, p, forward=True)
+    dn80 = _crossing(y_seg, low_r + 0.8 * (top - low_r), vr, p, forward=False)
+    up10 = _crossing(y_seg, low_l + 0.1 * (top - low_l), vl, p, forward=True)
+    dn10 = _crossing(y_seg, low_r + 0.1 * (top - low_r), vr, p, forward=False)
+    if dn80 < up80:
+        up80 = dn80 = p
+    mid = (up80 + dn80) // 2
+    rise_n = max(up80 - up10, 2)
+    fall_n = max(dn10 - dn80, 2)
+    # Fit spans: rest before the onset (as much as the rise lasts, >= 0.5 s), the whole
+    # transition, and some of the top plateau (but never past its middle).
+    a = max(vl, up10 - max(2 * rise_n, int(1.0 * rate)))
+    b = min(mid, up80 + max(int(0.3 * rate), rise_n // 2))
+    c = max(mid, dn80 - max(int(0.3 * rate), fall_n // 2))
+    d = min(vr, dn10 + max(2 * fall_n, int(1.0 * rate)))
+    top_level = _top_level(y_fit, p, low_l, low_r)
+    conc = _fit_side(tg, y_fit, valid, a, b, low_l, top_level, rising=True)
+    ecc = _fit_side(tg, y_fit, valid, c, d, low_r, top_level, rising=False)
+    if sg is not None:
+        s_top = _top_level(sg, p, float(sg[vl]), float(sg[vr]))
+        conc_s = _fit_side(tg, sg, valid, a, b, float(sg[vl]), s_top, rising=True)
+        ecc_s = _fit_side(tg, sg, valid, c, d, float(sg[vr]), s_top, rising=False)
+        conc = _combine(conc, conc_s)
+        ecc = _combine(ecc, ecc_s)
+    # Fallbacks: threshold crossings (only when a fit failed).
+    start = conc.start_s if conc else float(tg[up10])
+    top_start = conc.end_s if conc else float(tg[up80])
+    top_end = ecc.start_s if ecc else float(tg[dn80])
+    end = ecc.end_s if ecc else float(tg[dn10])
+    # Keep the instants inside the movement's span and in order.
+    start = max(start, float(tg[vl]) - 0.5)
+    end = min(end, float(tg[vr]) + 0.5)
+    if top_end < top_start:
+        m = 0.5 * (top_start + top_end)
+        top_start = top_end = m
+    top_start = max(top_start, start)
+    top_end = min(max(top_end, top_start), end)
+    rest = conc.low if conc else low_l
+    rest_r = ecc.low if ecc else low_r
+    high = conc.high if conc else top
+    # Force metrics on the despiked raw samples.
+    m_all = (t >= start) & (t <= end)
+    if not np.any(m_all):
+        return None
+    tf, ff = t[m_all], fd[m_all]
+    base = np.interp(tf, [start, end], [rest, rest_r]) if end > start else np.full_like(tf, rest)
+    impulse = float(np.trapezoid(ff - base, tf)) if len(tf) > 1 else 0.0
+    m_top = (t >= top_start) & (t <= top_end)
+    if np.count_nonzero(m_top) >= 2:
+        top_vals = fd[m_top]
+    else:
+        top_vals = fd[[int(np.argmin(np.abs(t - 0.5 * (top_start + top_end))))]]
+    top_mean = float(np.mean(top_vals))
+    top_cv = float(np.std(top_vals) / top_mean) if top_mean > 0 else 0.0
+    range_mm = None
+    if sg is not None:
+        range_mm = float(np.max(sg[vl:vr + 1]) - 0.5 * (sg[vl] + sg[vr]))
+    return Movement(
+        start_s=start, top_start_s=top_start, top_end_s=top_end, end_s=end,
+        peak_s=float(tg[p]), peak_force_n=float(np.max(ff)), mean_force_n=float(np.mean(ff)),
+        impulse_ns=impulse, range_n=float(high - rest), range_mm=range_mm, rest_n=rest,
+        top_mean_n=top_mean, top_cv=top_cv,
+    )
+
+
+def _top_level(y: np.ndarray, p: int, low_l: float, low_r: float) -> float:
+    """Level of the top: median over the contiguous region above 95% around the peak.
+
+    With a pause this is the plateau (tremor and breathing average out); without one it
+    is the turning point itself.
+    """
+    pk = int(np.argmax(y[max(p - 10, 0): p + 11])) + max(p - 10, 0)
+    top = float(y[pk])
+    lvl_l = low_l + 0.95 * (top - low_l)
+    lvl_r = low_r + 0.95 * (top - low_r)
+    left = np.flatnonzero(y[:pk + 1] < lvl_l)
+    right = np.flatnonzero(y[pk:] < lvl_r)
+    a = int(left[-1]) + 1 if len(left) else 0
+    b = pk + int(right[0]) if len(right) else len(y)
+    return float(np.median(y[a:b])) if b > a else top
+
+
+def _combine(a: TransitionFit | None, b: TransitionFit | None) -> TransitionFit | None:
+    """Average the instants of the force and the stretch fits (keep force levels)."""
+    if a is None:
+        return None
+    if b is None:
+        return a
+    return TransitionFit(0.5 * (a.start_s + b.start_s), 0.5 * (a.end_s + b.end_s), a.low,
+                         a.high, a.rms, a.shape)

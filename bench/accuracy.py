@@ -1,0 +1,170 @@
+"""Accuracy of bandsense's analysis against ground truth, beside a plain find_peaks baseline.
+
+Recordings come from two independent models:
+
+- the simulator (``firmware_sim.record``): all built-in scenarios, rates 20..200 Hz,
+  every fault the scenarios enable, written to CSV and read back through the CLI's parser;
+- the analysis team's own generator (``tests/analysis/gen_model.py``): other profile
+  families, another band law, other faults.
+
+Seeds default to 1000+ (development used seeds below 100). Prints the issue's metrics.
+
+    /work/venv/bin/python bench/accuracy.py --n 40 --seed 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import signal
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analysis.csvio import read_recording  # noqa: E402
+from analysis.offline import analyze  # noqa: E402
+from analysis.scoring import Score  # noqa: E402
+from tests.analysis.gen_model import GenConfig, generate  # noqa: E402
+
+SET_GAP_S = 7.0
+
+
+def baseline(t: np.ndarray, f: np.ndarray) -> dict[str, Any]:
+    """What a plain approach does: smooth, find_peaks, phases from threshold crossings."""
+    dt = float(np.median(np.diff(t)))
+    k = max(1, round(0.2 / dt))
+    fs = np.convolve(f, np.ones(k) / k, mode="same")
+    lo, hi = np.percentile(fs, [2, 98])
+    peaks, props = signal.find_peaks(fs, prominence=0.3 * (hi - lo), distance=max(1, int(0.8 / dt)))
+    reps = []
+    for p, lb, rb in zip(peaks, props["left_bases"], props["right_bases"], strict=True):
+        rest_l, rest_r, top = fs[lb], fs[rb], fs[p]
+        seg_l, seg_r = fs[lb:p + 1], fs[p:rb + 1]
+
+        def cross(seg: np.ndarray, level: float, first: bool) -> int:
+            idx = np.flatnonzero(seg >= level)
+            return int(idx[0] if first else idx[-1]) if len(idx) else 0
+
+        s = lb + cross(seg_l, rest_l + 0.1 * (top - rest_l), True)
+        ts = lb + cross(seg_l, rest_l + 0.9 * (top - rest_l), True)
+        te = p + cross(seg_r, rest_r + 0.9 * (top - rest_r), False)
+        e = p + cross(seg_r, rest_r + 0.1 * (top - rest_r), False)
+        reps.append({"start_s": t[s], "top_start_s": t[ts], "top_end_s": t[te], "end_s": t[e],
+                     "range": top - min(rest_l, rest_r)})
+    sets: list[dict[str, Any]] = []
+    holds: list[dict[str, Any]] = []
+    out_reps: list[dict[str, Any]] = []
+    for r in reps:
+        r["concentric_s"] = r["top_start_s"] - r["start_s"]
+        r["pause_s"] = r["top_end_s"] - r["top_start_s"]
+        r["eccentric_s"] = r["end_s"] - r["top_end_s"]
+        if r["pause_s"] >= 5.0:
+            sets.append({"start_s": r["start_s"], "end_s": r["end_s"], "rep_count": 0})
+            holds.append({"start_s": r["start_s"], "end_s": r["end_s"], "duration_s": r["pause_s"]})
+            continue
+        if not sets or r["start_s"] - sets[-1]["end_s"] > SET_GAP_S or sets[-1]["rep_count"] == 0:
+            sets.append({"start_s": r["start_s"], "end_s": r["end_s"], "rep_count": 0})
+        sets[-1]["end_s"] = r["end_s"]
+        sets[-1]["rep_count"] += 1
+        out_reps.append(r)
+    return {"sets": sets, "reps": out_reps, "holds": holds}
+
+
+def sim_cases(n: int, seed: int) -> list[tuple[str, int, float]]:
+    from firmware_sim.scenario import builtin_names
+
+    names = builtin_names()
+    rng = np.random.default_rng(seed)
+    return [(names[i % len(names)], seed + i, float(rng.uniform(20.0, 200.0))) for i in range(n)]
+
+
+def run_sim(n: int, seed: int, score: Score, base: Score, times: list[float]) -> None:
+    from firmware_sim.record import record
+    from firmware_sim.scenario import load_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, s, rate in sim_cases(n, seed):
+            out = Path(tmp) / f"{name}-{s}"
+            res = record(load_scenario(name), out, rate_hz=rate, seed=s)
+            rec = read_recording(res.csv_path)
+            truth = json.loads(res.truth_path.read_text())
+            t0 = time.perf_counter()
+            summary = analyze(rec.time_s, rec.force_n, rec.stretch_mm)
+            times.append(time.perf_counter() - t0)
+            score.add(truth, json.loads(summary.model_dump_json()))
+            base.add(truth, baseline(rec.time_s, rec.force_n))
+
+
+def run_gen(n: int, seed: int, score: Score, base: Score, times: list[float]) -> None:
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        g = generate(seed + i, GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
+        t0 = time.perf_counter()
+        summary = analyze(g.time_s, g.force_n, g.stretch_mm)
+        times.append(time.perf_counter() - t0)
+        score.add(g.truth, json.loads(summary.model_dump_json()))
+        base.add(g.truth, baseline(g.time_s, g.force_n))
+
+
+ROWS = [
+    ("sets counted exactly (% of recordings)", "sets_exact_pct", "{:.1f}"),
+    ("set rep_count exact (% of sets)", "set_rep_count_exact_pct", "{:.1f}"),
+    ("rep F1", "rep_f1", "{:.4f}"),
+    ("  precision / recall", None, ""),
+    ("concentric median abs error (ms)", "concentric_mae_ms", "{:.0f}"),
+    ("pause median abs error (ms)", "pause_mae_ms", "{:.0f}"),
+    ("eccentric median abs error (ms)", "eccentric_mae_ms", "{:.0f}"),
+    ("concentric / pause / eccentric p90 (ms)", None, ""),
+    ("pause >= 0.5 s agreement (%)", "pause_0.5s_agreement_pct", "{:.1f}"),
+    ("holds found once / true (extra)", None, ""),
+    ("hold duration median abs error (ms)", "hold_duration_mae_ms", "{:.0f}"),
+]
+
+
+def table(title: str, ours: dict[str, float], base: dict[str, float]) -> str:
+    lines = [f"\n{title} ({int(ours['recordings'])} recordings)",
+             f"{'metric':44s} {'bandsense':>16s} {'find_peaks':>16s}"]
+    for label, key, fmt in ROWS:
+        if key is not None:
+            a, b = fmt.format(ours[key]), fmt.format(base[key])
+        elif label.startswith("  precision"):
+            a = f"{ours['rep_precision']:.3f}/{ours['rep_recall']:.3f}"
+            b = f"{base['rep_precision']:.3f}/{base['rep_recall']:.3f}"
+        elif label.startswith("concentric /"):
+            a = "/".join(f"{ours[k]:.0f}" for k in ("concentric_p90_ms", "pause_p90_ms",
+                                                   "eccentric_p90_ms"))
+            b = "/".join(f"{base[k]:.0f}" for k in ("concentric_p90_ms", "pause_p90_ms",
+                                                   "eccentric_p90_ms"))
+        else:
+            a, b = (f"{x['holds_found_once']:.0f}/{x['holds_true']:.0f} ({x['holds_extra']:.0f})"
+                    for x in (ours, base))
+        lines.append(f"{label:44s} {a:>16s} {b:>16s}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=40, help="recordings per model")
+    ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--only", choices=["sim", "gen"], default=None)
+    args = ap.parse_args()
+    for model, runner in (("simulator (firmware_sim)", run_sim),
+                          ("independent generator (tests/analysis/gen_model.py)", run_gen)):
+        wanted = {"sim": "simulator", "gen": "independent"}.get(args.only or "", "")
+        if not model.startswith(wanted):
+            continue
+        ours, base, times = Score(), Score(), []
+        runner(args.n, args.seed, ours, base, times)
+        print(table(model, ours.summary(), base.summary()))
+        print(f"analysis time per recording: median {np.median(times) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
