@@ -38,6 +38,12 @@ def _skewed(tau: FloatArray, skew: float) -> FloatArray:
     return _minimum_jerk(tau + skew * tau * (1.0 - tau))
 
 
+def _sticking(tau: FloatArray, depth: float) -> FloatArray:
+    # A sticking point: the warp's speed 1 + d cos(2 pi t) dips to 1 - d mid-movement, so
+    # the movement slows half-way and picks up again (typical of a tiring rep).
+    return _minimum_jerk(tau + depth * np.sin(2.0 * np.pi * tau) / (2.0 * np.pi))
+
+
 def _trapezoidal(tau: FloatArray, ramp: float) -> FloatArray:
     # Velocity ramps up over `ramp` with a raised cosine, cruises, ramps down symmetrically.
     vmax = 1.0 / (1.0 - ramp)
@@ -63,6 +69,8 @@ def profile(name: ProfileName, tau: FloatArray, param: float = 0.0) -> FloatArra
         return _skewed(t, param)
     if name == "trapezoidal":
         return _trapezoidal(t, param)
+    if name == "sticking_point":
+        return _sticking(t, param)
     raise ValueError(f"unknown profile {name!r}")
 
 

@@ -89,7 +89,8 @@ def _drift_kinds(value: Any) -> Any:
 
 
 ProfileName = Literal[
-    "minimum_jerk", "cosine", "skewed_minimum_jerk", "trapezoidal", "minimum_snap"
+    "minimum_jerk", "cosine", "skewed_minimum_jerk", "trapezoidal", "minimum_snap",
+    "sticking_point",
 ]
 
 
@@ -169,10 +170,12 @@ class Movement(_Model):
         "skewed_minimum_jerk": 1.0,
         "trapezoidal": 1.0,
         "minimum_snap": 0.5,
+        "sticking_point": 0.3,
     }
     amplitude_variation: float = Field(default=0.06, ge=0.0, le=0.3)
     skew: FracSpan = (0.0, 0.6)  # |warp| of the skewed profile; sign is random
     trapezoid_ramp: Annotated[Span, AfterValidator(_fraction)] = (0.15, 0.45)
+    sticking_depth: Annotated[FracSpan, AfterValidator(lambda s: _at_most(s, 0.9))] = (0.3, 0.8)
     tremor_prob: Probability = 0.5
     tremor_amplitude: FracSpan = (0.002, 0.01)  # fraction of range
     tremor_hz: PosSpan = (6.0, 12.0)

@@ -101,6 +101,8 @@ def _choose_phase(rng: np.random.Generator, ex: Exercise) -> Phase:
         return Phase(name, draw(rng, ex.movement.skew) * float(rng.choice([-1.0, 1.0])))
     if name == "trapezoidal":
         return Phase(name, min(0.49, max(0.05, draw(rng, ex.movement.trapezoid_ramp))))
+    if name == "sticking_point":
+        return Phase(name, draw(rng, ex.movement.sticking_depth))
     return Phase(name)
 
 

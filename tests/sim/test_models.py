@@ -17,6 +17,8 @@ PROFILES = [
     ("skewed_minimum_jerk", -0.5),
     ("trapezoidal", 0.2),
     ("trapezoidal", 0.45),
+    ("sticking_point", 0.3),
+    ("sticking_point", 0.8),
 ]
 
 
@@ -37,6 +39,13 @@ def test_skew_moves_the_velocity_peak() -> None:
     early = np.argmax(np.gradient(profile("skewed_minimum_jerk", tau, 0.5), tau))
     late = np.argmax(np.gradient(profile("skewed_minimum_jerk", tau, -0.5), tau))
     assert tau[early] < 0.45 < 0.55 < tau[late]
+
+
+def test_sticking_point_slows_mid_movement() -> None:
+    tau = np.linspace(0, 1, 2001)
+    v = np.gradient(profile("sticking_point", tau, 0.8), tau)
+    mid = v[900:1101].min()
+    assert mid < 0.5 * v[:900].max() and mid < 0.5 * v[1101:].max()
 
 
 def _rep(**kw: object) -> RepMotion:

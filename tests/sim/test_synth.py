@@ -217,4 +217,4 @@ def test_profiles_are_varied(builtin_runs: dict[str, Synthesis]) -> None:
     used = {r.concentric_profile for run in builtin_runs.values() for r in run.truth.reps}
     used |= {r.eccentric_profile for run in builtin_runs.values() for r in run.truth.reps}
     assert used == {"minimum_jerk", "cosine", "skewed_minimum_jerk", "trapezoidal",
-                    "minimum_snap"}
+                    "minimum_snap", "sticking_point"}
