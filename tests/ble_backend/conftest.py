@@ -13,6 +13,7 @@ import pytest
 from bumble.link import LocalLink
 
 from collector.backends import close_hosts, configure_bumble, register_link, unregister_link
+from firmware_sim.hci_server import HciServer
 from tests.ble_backend.gatt_peripheral import GattPeripheral, start_peripheral
 from tests.ble_backend.hci_bridge import HciBridge
 
@@ -61,23 +62,67 @@ def socket_dir() -> Iterator[str]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.fixture(params=["link", "tcp", "unix"])
+@pytest.fixture
+async def sim_server(bus: tuple[LocalLink, str]) -> AsyncIterator[HciServer]:
+    """The simulator's own HCI server (what `bandsense sim serve` runs) on the test link."""
+    server = HciServer(bus[0])
+    try:
+        yield server
+    finally:
+        await close_hosts()
+        await server.close()
+
+
+async def _open(
+    kind: str, bus: LocalLink, link_spec: str, bridge: HciBridge, server: HciServer, sock: str
+) -> str:
+    if kind == "link":
+        return link_spec
+    if kind == "tcp":
+        return await bridge.start()
+    if kind == "unix":
+        return await bridge.start_unix(os.path.join(sock, "hci.sock"))
+    return str(await server.start("tcp:127.0.0.1:0"))
+
+
+@pytest.fixture(params=["link", "tcp", "unix", "sim-tcp"])
 async def hci(
     request: pytest.FixtureRequest,
     bus: tuple[LocalLink, str],
     peripheral: GattPeripheral,
     bridge: HciBridge,
+    sim_server: HciServer,
     socket_dir: str,
 ) -> AsyncIterator[str]:
-    """The HCI spec the backend under test uses; every contract test runs over all three."""
-    if request.param == "link":
-        spec = bus[1]
-    elif request.param == "tcp":
-        spec = await bridge.start()
-    else:
-        spec = await bridge.start_unix(os.path.join(socket_dir, "hci.sock"))
+    """The HCI spec the backend under test uses; every contract test runs over each:
+    in-process, HCI over TCP and over a Unix socket (test bridge, `VirtualController`
+    per client), and HCI over TCP through the simulator's server (firmware_sim.hci_server,
+    Bumble's stock controller per client)."""
+    spec = await _open(request.param, bus[0], bus[1], bridge, sim_server, socket_dir)
     # Tests pass `hci=` per scanner/client too; the process default serves bleak's
     # find_device_* helpers, whose keyword arguments are typed.
+    configure_bumble(spec)
+    try:
+        yield spec
+    finally:
+        configure_bumble(None)
+        # The central leaves first: disconnecting needs the peripheral still on the link.
+        await close_hosts()
+
+
+@pytest.fixture(params=["link", "tcp", "unix", "sim-tcp"])
+async def hci_fixed_controller(
+    request: pytest.FixtureRequest,
+    bus: tuple[LocalLink, str],
+    peripheral: GattPeripheral,
+    bridge: HciBridge,
+    sim_server: HciServer,
+    socket_dir: str,
+) -> AsyncIterator[str]:
+    """Transports whose controller cancels connects and ends links to vanished peers
+    (`VirtualController`; the simulator's server has its own equivalent). Bumble's stock
+    controller does neither: see test_transport's orphan test."""
+    spec = await _open(request.param, bus[0], bus[1], bridge, sim_server, socket_dir)
     configure_bumble(spec)
     try:
         yield spec

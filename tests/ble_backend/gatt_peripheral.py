@@ -60,6 +60,11 @@ class GattPeripheral:
     indicate_char: Characteristic[bytes]
     writes: asyncio.Queue[tuple[str, bytes]] = field(default_factory=asyncio.Queue)
     connections: asyncio.Queue[Connection] = field(default_factory=asyncio.Queue)
+    disconnections: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
+
+    def _on_connection(self, connection: Connection) -> None:
+        self.connections.put_nowait(connection)
+        connection.on(Connection.EVENT_DISCONNECTION, self.disconnections.put_nowait)
 
     @property
     def address(self) -> Address:
@@ -112,10 +117,13 @@ def advertising_data(name: str, service_uuid: str) -> bytes:
 
 
 async def start_peripheral(
-    link: LocalLink, name: str, advertised_service: str = SERVICE_UUID
+    link: LocalLink,
+    name: str,
+    advertised_service: str = SERVICE_UUID,
+    address: Address | None = None,
 ) -> GattPeripheral:
     """Power on a peripheral on `link` and start advertising (extended, connectable)."""
-    address = Address.generate_static_address()
+    address = address or Address.generate_static_address()
     controller = VirtualController(f"periph-{name}", link=link)
     device = Device(name=name, address=address, host=Host(controller, AsyncPipeSink(controller)))
     writes: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
@@ -190,7 +198,7 @@ async def start_peripheral(
         indicate_char=indicate_char,
         writes=writes,
     )
-    device.on(Device.EVENT_CONNECTION, peripheral.connections.put_nowait)
+    device.on(Device.EVENT_CONNECTION, peripheral._on_connection)
     await asyncio.wait_for(device.power_on(), 5)
     await asyncio.wait_for(
         device.create_advertising_set(

@@ -16,6 +16,7 @@ import contextlib
 import itertools
 
 from bumble import hci, ll
+from bumble.controller import Controller
 from bumble.link import LocalLink
 from bumble.transport.common import PacketParser
 
@@ -34,8 +35,12 @@ class _SocketSink:
 
 
 class HciBridge:
-    def __init__(self, link: LocalLink) -> None:
+    def __init__(
+        self, link: LocalLink, controller_class: type[Controller] = VirtualController
+    ) -> None:
         self.link = link
+        # Bumble's stock `Controller` here reproduces a server without the fixes.
+        self._controller_class = controller_class
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._sessions: set[asyncio.Task[None]] = set()
@@ -56,7 +61,7 @@ class HciBridge:
         assert task is not None
         self._sessions.add(task)
         self._writers.add(writer)
-        controller = VirtualController(f"bridge-{next(_ids)}", link=self.link)
+        controller = self._controller_class(f"bridge-{next(_ids)}", link=self.link)
         controller.host = _SocketSink(writer)
         parser = PacketParser(controller)
         try:
@@ -70,7 +75,7 @@ class HciBridge:
             writer.close()
             self._sessions.discard(task)
 
-    def _detach(self, controller: VirtualController) -> None:
+    def _detach(self, controller: Controller) -> None:
         for connection in list(controller.le_connections.values()):
             with contextlib.suppress(Exception):  # the peer may be gone already
                 connection.send_ll_control_pdu(

@@ -7,6 +7,8 @@ import asyncio
 import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
+from bumble.controller import Controller
+from bumble.hci import Address
 from bumble.link import LocalLink
 
 from collector.backends import (
@@ -14,11 +16,17 @@ from collector.backends import (
     BumbleClient,
     BumbleScanner,
     backend_classes,
+    close_hosts,
     configure_bumble,
     get_host,
 )
 from collector.backends.bumble.transport import default_hci, normalise_spec
-from tests.ble_backend.gatt_peripheral import READ_UUID, READ_VALUE, GattPeripheral
+from tests.ble_backend.gatt_peripheral import (
+    READ_UUID,
+    READ_VALUE,
+    GattPeripheral,
+    start_peripheral,
+)
 from tests.ble_backend.hci_bridge import HciBridge
 
 STEP_S = 5.0
@@ -111,3 +119,37 @@ def test_spec_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
         assert default_hci() == "link:demo"
     finally:
         configure_bumble(None)
+
+
+async def test_late_completion_of_timed_out_connect_is_dropped(
+    bus: tuple[LocalLink, str],
+) -> None:
+    """Bumble's stock virtual controller ignores the cancel of a timed-out connect and
+    completes it when the peer shows up later (real controllers can too, when the cancel
+    races the connection). The host drops that orphan so the peripheral is free (and
+    advertising) again."""
+    stock_server = HciBridge(bus[0], controller_class=Controller)
+    spec = await stock_server.start()
+    configure_bumble(spec)
+    late = Address.generate_static_address()
+    peripheral: GattPeripheral | None = None
+    try:
+        absent = BleakClient(late.to_string(False), backend=BumbleClient, timeout=0.2)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(STEP_S):
+                await absent.connect()
+        peripheral = await start_peripheral(bus[0], "bs-late", address=late)
+        async with asyncio.timeout(STEP_S):
+            await peripheral.connections.get()  # the stale attempt completes...
+            await peripheral.disconnections.get()  # ...and the host drops it
+        assert not absent.is_connected
+        client = await _connect_by_name("bs-late")
+        async with asyncio.timeout(STEP_S):
+            assert await client.read_gatt_char(READ_UUID) == READ_VALUE
+            await client.disconnect()
+    finally:
+        configure_bumble(None)
+        await close_hosts()
+        await stock_server.close()
+        if peripheral is not None:
+            peripheral.remove()

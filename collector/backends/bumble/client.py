@@ -131,6 +131,7 @@ class BumbleClient(BaseBleakClient):
                 # The virtual controller would silently wait for the timeout.
                 raise BleakError(f"{address} is already connected on {host.spec}")
             remaining = max(deadline - loop.time(), 0.001)
+            host.expected_peer = address
             # Bumble's own timeout cancels the attempt; our outer deadline (a little
             # later) covers controllers that never confirm the cancel.
             connection = await guarded(
@@ -139,7 +140,12 @@ class BumbleClient(BaseBleakClient):
                 f"connect to {address}",
             )
         finally:
+            host.connect_attempt_over()
             host.connect_lock.release()
+        if connection.peer_address != address:
+            # Bumble hands the pending connect whichever connection completes first; an
+            # orphan of an earlier attempt is being dropped by the host.
+            raise BleakError(f"connect to {address}: a stale attempt completed instead")
         self._host = host
         self._connection = connection
         self._established = False

@@ -30,7 +30,7 @@ from typing import Final
 
 from bleak.exc import BleakError
 from bumble import hci
-from bumble.device import Advertisement, Device
+from bumble.device import Advertisement, Connection, Device
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport import open_transport
@@ -116,12 +116,21 @@ class BumbleHost:
         self._closed = False
         # Bumble (and real controllers) allow one pending LE connection at a time.
         self.connect_lock = asyncio.Lock()
+        # The peer the lock holder is connecting to. Any other connection that completes
+        # is an orphan: an attempt that timed out but that the controller completed
+        # anyway (a cancel racing the connection, or a controller ignoring the cancel,
+        # as Bumble's stock virtual one does). Left alone it would hold the peripheral
+        # (which then stops advertising) with nobody using it, so it is dropped.
+        self.expected_peer: hci.Address | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._scan_lock = asyncio.Lock()
         self._scan_users = {True: 0, False: 0}
         # The typed addresses seen in advertisements, by their untyped string: a client
         # given only "AA:BB:..." must still connect with the right address type.
         self._addresses: dict[str, hci.Address] = {}
         device.on(Device.EVENT_ADVERTISEMENT, self._remember)
+        device.on(Device.EVENT_CONNECTION, self._on_connection)
+        device.connect_own_address_type = hci.OwnAddressType.RANDOM
         if transport is not None:
             transport.source.terminated.add_done_callback(self._on_transport_lost)
 
@@ -195,6 +204,35 @@ class BumbleHost:
             self._link.remove_controller(self._controller)
         if self._transport is not None:
             await self._transport.close()
+
+    def connect_attempt_over(self) -> None:
+        """Called by the client after each connect attempt (lock still held).
+
+        Bumble's `connect_le` resets `connect_own_address_type` to None when it returns;
+        a connection completing later then trips an assert in `Device.on_le_connection`
+        and stays invisible to the host (so it could never be dropped). We connect with
+        our random address only, so re-arm it."""
+        self.expected_peer = None
+        self.device.connect_own_address_type = hci.OwnAddressType.RANDOM
+
+    def _on_connection(self, connection: Connection) -> None:
+        if connection.role != hci.Role.CENTRAL or connection.peer_address == self.expected_peer:
+            return
+        logger.warning(
+            "dropping orphan connection to %s (a timed-out connect completed late)",
+            connection.peer_address,
+        )
+        task = self.loop.create_task(self._drop_orphan(connection))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _drop_orphan(self, connection: Connection) -> None:
+        try:
+            await guarded(connection.disconnect(), COMMAND_TIMEOUT_S, "drop orphan connection")
+        except (BleakError, TimeoutError) as exc:
+            logger.warning(
+                "could not drop orphan connection to %s: %s", connection.peer_address, exc
+            )
 
     # -- scanning (reference counted: several BleakScanners may run at once) --------
     async def acquire_scan(self, active: bool) -> None:
