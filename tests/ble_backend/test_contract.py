@@ -135,6 +135,20 @@ async def test_service_filter_excludes_other_devices(hci: str, peripheral: GattP
         other.remove()
 
 
+async def test_filter_accepts_short_uuid_forms(hci: str, peripheral: GattPeripheral) -> None:
+    other = await start_peripheral(
+        peripheral.link, "bs-battery", advertised_service="0000180f-0000-1000-8000-00805f9b34fb"
+    )
+    try:
+        async with asyncio.timeout(STEP_S):
+            device = await BleakScanner.find_device_by_filter(
+                lambda _d, _a: True, timeout=STEP_S, backend=BumbleScanner, service_uuids=["180F"]
+            )
+        assert device is not None and device.name == "bs-battery"
+    finally:
+        other.remove()
+
+
 async def test_passive_scan_finds_device(hci: str, peripheral: GattPeripheral) -> None:
     device, advertisement = await find(hci, mode="passive")
     assert device.details == peripheral.address

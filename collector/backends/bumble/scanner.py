@@ -6,6 +6,7 @@ import logging
 from typing import Any, Literal
 
 from bleak.backends.scanner import AdvertisementDataCallback, BaseBleakScanner
+from bleak.uuids import normalize_uuid_str
 from bumble.device import Advertisement, Device
 
 from collector.backends.bumble.advertising import advertisement_data
@@ -34,6 +35,9 @@ class BumbleScanner(BaseBleakScanner):
         **kwargs: Any,
     ) -> None:
         super().__init__(detection_callback, service_uuids)
+        if self._service_uuids is not None:
+            # bleak only lowercases the filter; advertised UUIDs are normalised to 128 bits.
+            self._service_uuids = [normalize_uuid_str(u) for u in self._service_uuids]
         if scanning_mode not in ("active", "passive"):
             raise ValueError(f"scanning_mode must be 'active' or 'passive': {scanning_mode!r}")
         self._active = scanning_mode == "active"
