@@ -147,12 +147,20 @@ def fit_rise(
     p = _gauss_newton(tab, best, tc, y, p, iterations=6, high=high0 if fix_high else None)
     sse_b = _sse(tab, best, tc, y, p)
     # Reject diverged candidates: the transition must lie within the data, with an
-    # amplitude close to the one seen.
+    # amplitude close to the one seen, and its flat ends may only extend the 10%-90%
+    # part seen in the data by a bounded amount (no profile is flatter than that); a
+    # readjusted band or a tug in the rest next to a rep must not stretch the fit.
     span = tc[-1]
+    i90 = int(np.argmax(z >= 0.9)) if np.any(z >= 0.9) else len(z) - 1
+    below = np.flatnonzero(z[:i90] < 0.1)
+    i10 = int(below[-1]) if len(below) else 0
+    c10, c90 = tc[i10], tc[i90]
+    ext = 0.8 * (c90 - c10) + 0.1
     sane = (
         np.all(np.isfinite(p), axis=1)
         & (p[:, 3] > 0) & (p[:, 3] < 1.5 * span + 0.2)
         & (p[:, 2] > -0.5 * p[:, 3]) & (p[:, 2] < span)
+        & (p[:, 2] >= c10 - ext) & (p[:, 2] + p[:, 3] <= c90 + ext)
         & (p[:, 1] > 0.5 * amp0) & (p[:, 1] < 2.0 * amp0)
     )
     sse_b = np.where(sane, sse_b, np.inf)

@@ -35,6 +35,7 @@ _GAP_S = 0.15  # no raw sample within this distance -> grid point invalid
 _SEG_HZ = 2.0
 _FIT_HZ = 6.0
 _MIN_PROMINENCE = 0.12  # of the window's range
+_FOOT_S = 0.5  # a quiet stretch this long next to a movement is its rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ def analyze_window(
             # The previous window already reported the movement before: start after it.
             vl = min(int(np.searchsorted(tg, after_s)), p)
             low_l = float(y_seg[vl])
-        mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp)
+        mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp, noise)
         if mv is not None:
             movements.append(mv)
     _ = rest_n
@@ -155,11 +156,43 @@ def _fit_side(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, b: int,
     return TransitionFit(fit.start_s, fit.end_s, -fit.high, -fit.low, fit.rms, fit.shape)
 
 
+def _quiet_foot(y: np.ndarray, p: int, stop: int, amp: float, noise: float) -> int | None:
+    """Nearest quiet stretch of rest walking from the peak ``p`` towards ``stop``.
+
+    Returns the index (on the peak's side) of the first ``_FOOT_S`` long stretch whose
+    range stays under a tolerance while low, or None (continuous reps: no rest between).
+    Limits a movement to its own rise or fall, away from tugs and re-adjustments in
+    the rest beyond.
+    """
+    w = int(_FOOT_S * GRID_HZ)
+    seg = y[stop:p + 1][::-1] if stop < p else y[p:stop + 1]
+    if len(seg) <= w:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(seg, w)
+    rng = windows.max(axis=1) - windows.min(axis=1)
+    low = seg[: len(rng)] < seg[0] - 0.7 * amp
+    tol = max(0.04 * amp, 5.0 * noise)
+    hits = np.flatnonzero((rng < tol) & low)
+    if len(hits) == 0:
+        return None
+    k = int(hits[0])
+    return p - k if stop < p else p + k
+
+
 def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.ndarray,
               sg: np.ndarray | None, t: np.ndarray, fd: np.ndarray, vl: int, p: int, vr: int,
-              low_l: float, low_r: float, amp: float) -> Movement | None:
-    top = float(y_seg[p])
+              low_l: float, low_r: float, amp: float, noise: float) -> Movement | None:
     rate = GRID_HZ
+    w = int(_FOOT_S * rate)
+    foot_l = _quiet_foot(y_seg, p, vl, amp, noise)
+    if foot_l is not None:
+        vl = max(vl, foot_l - w)
+        low_l = float(np.median(y_seg[vl:foot_l + 1]))
+    foot_r = _quiet_foot(y_seg, p, vr, amp, noise)
+    if foot_r is not None:
+        vr = min(vr, foot_r + w)
+        low_r = float(np.median(y_seg[foot_r:vr + 1]))
+    top = float(y_seg[p])
     # Top region: contiguous samples around the peak above 80% of the excursion.
     up80 = _crossing(y_seg, low_l + 0.8 * (top - low_l), vl, p, forward=True)
     dn80 = _crossing(y_seg, low_r + 0.8 * (top - low_r), vr, p, forward=False)
