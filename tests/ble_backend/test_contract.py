@@ -404,3 +404,15 @@ async def test_disconnect_from_vanished_peer_completes(
     assert not client.is_connected
     host = await get_host(hci_fixed_controller)
     assert host.device.connections == {}
+
+
+async def test_connect_cancelled_by_caller_leaves_controller_free(
+    hci: str, peripheral: GattPeripheral
+) -> None:
+    absent = BleakClient("C1:23:45:67:89:AC", backend=BumbleClient, hci=hci, timeout=30)
+    # The caller gives up long before bleak's timeout (e.g. the collector shuts down).
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await absent.connect()
+    async with connected(hci) as client:
+        assert client.is_connected

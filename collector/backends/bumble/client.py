@@ -126,6 +126,7 @@ class BumbleClient(BaseBleakClient):
             raise TimeoutError(
                 f"connect to {address}: controller busy for {self._timeout:g} s"
             ) from exc
+        connection: Connection | None = None
         try:
             if any(c.peer_address == address for c in host.device.connections.values()):
                 # The virtual controller would silently wait for the timeout.
@@ -140,6 +141,10 @@ class BumbleClient(BaseBleakClient):
                 f"connect to {address}",
             )
         finally:
+            if connection is None:
+                # Still holding the lock, so the cancel cannot hit the next attempt;
+                # shielded so a caller's cancellation still disarms the controller.
+                await asyncio.shield(host.cancel_pending_connect())
             host.connect_attempt_over()
             host.connect_lock.release()
         if connection.peer_address != address:
@@ -224,6 +229,8 @@ class BumbleClient(BaseBleakClient):
 
     async def _drop(self, connection: Connection) -> None:
         """Best-effort disconnect after a failed connect (never raises)."""
+        if self._connection is not connection:
+            return  # the link went down already
         try:
             await guarded(connection.disconnect(), self._op_timeout, "disconnect")
         except (BleakError, TimeoutError) as exc:

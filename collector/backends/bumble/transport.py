@@ -46,6 +46,7 @@ OPEN_TIMEOUT_S: Final = 10.0
 """Opening the transport plus HCI reset/initialisation."""
 COMMAND_TIMEOUT_S: Final = 5.0
 """Any single HCI command round trip (scan enable, disconnect, ...)."""
+CANCEL_TIMEOUT_S: Final = 2.0
 
 _configured_hci: str | None = None
 _links: dict[str, LocalLink] = {}
@@ -214,6 +215,19 @@ class BumbleHost:
         our random address only, so re-arm it."""
         self.expected_peer = None
         self.device.connect_own_address_type = hci.OwnAddressType.RANDOM
+
+    async def cancel_pending_connect(self) -> None:
+        """Best effort LE Create Connection Cancel after an attempt that did not return
+        a connection (our deadline, or the caller cancelled us mid-attempt: Bumble then
+        leaves the controller's attempt armed). 'Nothing pending' is fine."""
+        try:
+            await guarded(
+                self.device.send_sync_command(hci.HCI_LE_Create_Connection_Cancel_Command()),
+                CANCEL_TIMEOUT_S,
+                "cancel connect",
+            )
+        except (BleakError, TimeoutError) as exc:
+            logger.debug("connect cancel: %s", exc)
 
     def _on_connection(self, connection: Connection) -> None:
         if connection.role != hci.Role.CENTRAL or connection.peer_address == self.expected_peer:
