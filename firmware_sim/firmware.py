@@ -103,6 +103,7 @@ class Tick:
     link_drop: LinkDropSpec | None = None
     status_changed: bool = False
     battery_changed: bool = False
+    more: bool = False  # advance() stopped at max_frames: more frames are already due
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +270,13 @@ class BandFirmware:
             candidates.append(self.scenario_start_s + self._pending_link_drops[0].at_s)
         return min(candidates) if candidates else None
 
-    def advance(self, now_s: float) -> Tick:
-        """Move the clock to ``now_s`` and return the frames and events due by then."""
+    def advance(self, now_s: float, max_frames: int | None = None) -> Tick:
+        """Move the clock to ``now_s`` and return the frames and events due by then.
+
+        With ``max_frames`` at most that many frames are built; ``tick.more`` then says
+        more are due (the caller comes back at once) and events after the last built
+        frame wait for that call, so frames and link drops keep their order.
+        """
         tick = Tick()
         dt = max(0.0, now_s - self._now)
         self._now = max(self._now, now_s)
@@ -278,24 +284,29 @@ class BandFirmware:
         scen = self.scenario_time(self._now)
         if scen is None:
             return tick
+        horizon = scen
         if self.streaming:
             spf = self.samples_per_frame
             while self._next < len(self._grid.time_s):
                 last = min(self._next + spf, len(self._grid.time_s)) - 1
                 if float(self._grid.time_s[last]) > scen + 1e-12:
                     break
+                if max_frames is not None and len(tick.frames) >= max_frames:
+                    tick.more = True
+                    horizon = float(self._grid.time_s[self._next - 1])
+                    break
                 tick.frames.append(self._build_frame(self._next, last + 1))
             if self._next >= len(self._grid.time_s):
                 self.state = State.IDLE
                 self.finished = True
                 tick.status_changed = True
-        while self._pending_link_drops and self._pending_link_drops[0].at_s <= scen:
+        while self._pending_link_drops and self._pending_link_drops[0].at_s <= horizon:
             drop = self._pending_link_drops.pop(0)
             self.air_log.link_drops.append(drop)
             tick.link_drop = drop
             if drop.lose_data:
                 self._pending_evictions.append(drop.at_s + drop.duration_s)
-        self._evict_lost_outages(scen)
+        self._evict_lost_outages(horizon)
         return tick
 
     def _evict_lost_outages(self, scen: float) -> None:

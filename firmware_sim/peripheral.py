@@ -69,6 +69,11 @@ MODEL_UUID = "2A24"
 SERIAL_UUID = "2A25"
 FIRMWARE_REVISION_UUID = "2A26"
 _DRAIN_EVERY = 16  # notifications between drain() calls inside one burst
+_FRAMES_PER_TURN = 64  # frames built per loop turn: a burst never blocks the event loop
+# Frames waiting for the radio. Beyond this the oldest live ones are dropped, as a real
+# band's TX queue overflows when the link is slower than the sensor (they stay in the
+# ring buffer: RESEND recovers them).
+OUTBOX_LIMIT = 2048
 _COMMAND_TIMEOUT_S = 10.0
 
 
@@ -199,6 +204,7 @@ class SimPeripheral:
         self.connection: Connection | None = None
         self.connections_seen = 0
         self.notifications_sent = 0
+        self.tx_overflow = 0  # notifications dropped because the link could not keep up
         self._outbox: deque[tuple[bytes, bool]] = deque()  # (payload, is_resend)
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -309,11 +315,12 @@ class SimPeripheral:
         """The firmware's main loop: advance the clock, send, sleep until the next frame."""
         while not self._closed:
             self._wake.clear()
-            tick = self.firmware.advance(self.clock.now())
+            tick = self.firmware.advance(self.clock.now(), max_frames=_FRAMES_PER_TURN)
             await self._apply_tick(tick)
             await self._flush_outbox()
             await self._keep_advertising()
-            if self._outbox or self._wake.is_set():
+            if tick.more or self._outbox or self._wake.is_set():
+                await asyncio.sleep(0)  # let the link and the other bands run
                 continue
             deadlines = [d for d in (self.firmware.next_deadline(),) if d is not None]
             if self.out_of_reach:
@@ -385,8 +392,12 @@ class SimPeripheral:
     # -- sending ------------------------------------------------------------------
     def _queue(self, payloads: list[bytes], *, resent: bool = False) -> None:
         """Hand notifications to the sender (dropped when nobody listens)."""
-        if self.subscribed(self.data_char):
-            self._outbox.extend((p, resent) for p in payloads)
+        if not self.subscribed(self.data_char):
+            return
+        self._outbox.extend((p, resent) for p in payloads)
+        while len(self._outbox) > OUTBOX_LIMIT:
+            self._outbox.popleft()
+            self.tx_overflow += 1
 
     async def _apply_tick(self, tick: Tick) -> None:
         self._queue(self.payloads(tick))

@@ -169,6 +169,7 @@ class Simulator:
                 for d in log_.link_drops
             ],
             "connections": band.peripheral.connections_seen,
+            "tx_overflow": band.peripheral.tx_overflow,
         }
 
     def _on_disconnect(self, band: SimBand, _peripheral: SimPeripheral) -> None:
