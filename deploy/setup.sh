@@ -51,5 +51,5 @@ if [ "${1:-}" = "demo" ]; then
     # Until the end-to-end demo lands: simulate a recording, then analyse it offline.
     out="${TMPDIR:-/tmp}/bandsense-demo"
     "$BANDSENSE" sim record --scenario side_lying_hip_er --out "$out"
-    exec "$BANDSENSE" analyze "$out/recording.csv"
+    exec "$BANDSENSE" analyze --format table "$out/recording.csv"
 fi

@@ -16,7 +16,7 @@ from bandsense.config import settings_from_context
 from bandsense.errors import UserError
 
 # Subcommands that have landed; extend as `collect`, `analyze`, `demo`, ... arrive.
-LANDED_SUBCOMMANDS = ("sim",)
+LANDED_SUBCOMMANDS = ("sim", "collect", "analyze")
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -176,3 +176,16 @@ def test_usage_errors_name_the_command_to_ask_for_help(
     code, _, err = run(argv, capsys)
     assert code == 2
     assert err.strip() == expected
+
+
+def test_analyze_missing_file_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.csv"
+    code, out, err = run(["analyze", str(missing)], capsys)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("bandsense: error: ")
+    assert str(missing) in lines[0]
