@@ -645,6 +645,7 @@ class AnalyzerService:
         self.outbox = Outbox()
         self.backoff = Backoff(config.backoff_initial_s, config.backoff_max_s)
         self.subscribed = asyncio.Event()  # set while connected and subscribed
+        self._connected = asyncio.Condition()
         self._stop = asyncio.Event()
 
     @property
@@ -653,6 +654,13 @@ class AnalyzerService:
 
     def stop(self) -> None:
         self._stop.set()
+
+    async def wait_subscribed(self, connects: int = 1) -> None:
+        """Wait until the ``connects``-th connection is up and subscribed."""
+        async with self._connected:
+            await self._connected.wait_for(
+                lambda: self.stats.connects >= connects and self.subscribed.is_set()
+            )
 
     async def run(self) -> None:
         worker = asyncio.create_task(self._run(), name=f"analyzer {self.config.analyzer_id}")
@@ -722,6 +730,8 @@ class AnalyzerService:
             for topic in self.core.subscriptions():
                 await client.subscribe(topic, qos=1)
             self.subscribed.set()
+            async with self._connected:
+                self._connected.notify_all()
             log.info("analyzer %s subscribed on %s:%d", self.config.analyzer_id,
                      self.config.host, self.config.port)
             async with asyncio.TaskGroup() as tg:
