@@ -40,6 +40,10 @@ def expected(bs: list[SampleBatch]) -> list[tuple[float, float]]:
     return [(b.time_s[0], float(len(b.time_s))) for b in bs]
 
 
+def has_claim(results: Results, band: str) -> Callable[[], bool]:
+    return lambda: bool(results.of(band, "owner"))
+
+
 def has_session(results: Results, *bands: str) -> Callable[[], bool]:
     return lambda: all(results.of(b, "session") for b in bands)
 
@@ -88,7 +92,7 @@ async def test_two_analyzers_in_one_group_split_two_bands_without_duplicates(
         # Bands start streaming one at a time, as real ones do: each gets claimed first.
         for band, bs in bands.items():
             await publish(mosquitto.host, mosquitto.port, messages(bs[:1]))
-            await results.wait_for(lambda band=band: bool(results.of(band, "owner")))
+            await results.wait_for(has_claim(results, band))
         # Runs of 3 batches per band: the broker's round robin hands each analyzer copies
         # of both bands, so the non-owner must drop them and the owner get them directly.
         a, b = (messages(bs[1:]) for bs in bands.values())
