@@ -59,6 +59,8 @@ class Detector:
         self._peak = -np.inf
         self._k_lag = self._k_ref = self._k_quiet = self._k_max = 0
         self._thr_on = 0.0
+        self._m_full = np.empty(0)
+        self._off = 0
 
     @property
     def ready(self) -> bool:
@@ -101,63 +103,83 @@ class Detector:
         keep = self._k_lag + self._k_ref + self._k_quiet + 2
         m = np.concatenate([self._mhist, m_new])
         off = len(m) - len(m_new)  # index in m of the first new sample
-        cuts: list[Cut] = []
-        i = off
-        while i < len(m):
-            if not self.active:
-                i = self._scan_rest(m, i, base - off, cuts)
-            else:
-                i = self._scan_active(m, i, base - off, cuts)
         self._mhist = m[-keep:]
+        # State-independent features of every new sample, computed once per batch:
+        # the rest reference (min over [j - lag - ref, j - lag]) and the range of the
+        # last quiet window (max/min over [j - quiet + 1, j]).
+        r, lag, k = self._k_ref, self._k_lag, self._k_quiet
+        need = lag + r
+        mm = m if off >= need else np.concatenate([np.full(need - off, m[0]), m])
+        o2 = off if off >= need else need
+        mn = ndimage.minimum_filter1d(mm[o2 - need:], r + 1, origin=r // 2)
+        ref = mn[r: r + len(m_new)]
+        lo = max(0, o2 - k + 1)
+        qmax = ndimage.maximum_filter1d(mm[lo:], k, origin=(k - 1) // 2)[o2 - lo:]
+        qmin = ndimage.minimum_filter1d(mm[lo:], k, origin=(k - 1) // 2)[o2 - lo:]
+        feats = (m_new, ref, qmax - qmin)
+        self._m_full, self._off = m, off
+        cuts: list[Cut] = []
+        i = 0
+        while i < len(m_new):
+            if not self.active:
+                i = self._scan_rest(feats, i, base)
+            else:
+                i = self._scan_active(feats, i, base, cuts)
         return cuts
 
     def _thr(self) -> float:
         return max(0.3, 8.0 * self.sigma)
 
-    def _scan_rest(self, m: np.ndarray, i: int, g0: int, cuts: list[Cut]) -> int:
-        # Rest reference of sample j: min(m[j - lag - ref .. j - lag]) (the rise itself is
-        # excluded by the lag). At the start of the stream the history is padded.
-        r, lag = self._k_ref, self._k_lag
-        s0 = i - lag - r
-        seg = m[s0:] if s0 >= 0 else np.concatenate([np.full(-s0, m[0]), m])
-        mn = ndimage.minimum_filter1d(seg, r + 1, origin=r // 2)
-        n_new = len(m) - i
-        ref_i = mn[r: r + n_new]
-        hits = np.flatnonzero(m[i:] > ref_i + self._thr())
-        if len(hits) == 0:
-            return len(m)
-        j = i + int(hits[0])
-        self.active = True
-        self._trigger = g0 + j
-        self._rest = float(ref_i[hits[0]])
-        self._peak = float(m[j])
-        return j + 1
+    @staticmethod
+    def _chunks(i: int, n: int) -> list[tuple[int, int]]:
+        # Growing chunks: a scan costs about the distance to its hit, not the batch length.
+        out, size = [], 256
+        while i < n:
+            out.append((i, min(n, i + size)))
+            i += size
+            size *= 2
+        return out
 
-    def _scan_active(self, m: np.ndarray, i: int, g0: int, cuts: list[Cut]) -> int:
+    def _scan_rest(self, feats: tuple[np.ndarray, np.ndarray, np.ndarray], i: int,
+                   base: int) -> int:
+        m, ref, _ = feats
+        thr = self._thr()
+        for a, b in self._chunks(i, len(m)):
+            hits = np.flatnonzero(m[a:b] > ref[a:b] + thr)
+            if len(hits):
+                j = a + int(hits[0])
+                self.active = True
+                self._trigger = base + j
+                self._rest = float(ref[j])
+                self._peak = float(m[j])
+                return j + 1
+        return len(m)
+
+    def _scan_active(self, feats: tuple[np.ndarray, np.ndarray, np.ndarray], i: int,
+                     base: int, cuts: list[Cut]) -> int:
+        m, _, qrange = feats
         k = self._k_quiet
-        lo = max(0, i - k + 1)
-        seg = m[lo:]
-        peak = np.maximum.accumulate(np.maximum(m[i:], self._peak))
-        hi_w = ndimage.maximum_filter1d(seg, k, origin=(k - 1) // 2)[i - lo:]
-        lo_w = ndimage.minimum_filter1d(seg, k, origin=(k - 1) // 2)[i - lo:]
-        amp = peak - self._rest
-        # A full quiet window inside this stretch of activity is needed.
-        idx = np.arange(i, len(m)) + g0
-        full = idx - (k - 1) >= self._trigger
-        quiet = (hi_w - lo_w) < np.maximum(4.0 * self.sigma, 0.015 * amp)
-        low = (m[i:] - self._rest) < 0.2 * amp
-        too_long = idx - self._trigger >= self._k_max
-        hits = np.flatnonzero((full & quiet & low) | too_long)
-        if len(hits) == 0:
-            self._peak = float(peak[-1])
-            return len(m)
-        j = i + int(hits[0])
-        cuts.append(Cut(trigger=self._trigger, cut=g0 + j, rest_n=self._rest))
-        self.active = False
-        self._peak = -np.inf
-        # Noise scale follows the sensor (quiet window just seen), slowly.
-        q = np.diff(m[max(0, j - k + 1): j + 1])
-        if len(q) > 2:
-            s_new = float(1.4826 * np.median(np.abs(q))) / np.sqrt(2.0)
-            self.sigma = 0.8 * self.sigma + 0.2 * max(s_new, 0.2 * self.sigma)
-        return j + 1
+        for a, b in self._chunks(i, len(m)):
+            peak = np.maximum.accumulate(np.maximum(m[a:b], self._peak))
+            amp = peak - self._rest
+            idx = np.arange(a, b) + base
+            full = idx - (k - 1) >= self._trigger  # a whole quiet window inside the activity
+            quiet = qrange[a:b] < np.maximum(4.0 * self.sigma, 0.015 * amp)
+            low = (m[a:b] - self._rest) < 0.2 * amp
+            too_long = idx - self._trigger >= self._k_max
+            hits = np.flatnonzero((full & quiet & low) | too_long)
+            if len(hits) == 0:
+                self._peak = float(peak[-1])
+                continue
+            j = a + int(hits[0])
+            cuts.append(Cut(trigger=self._trigger, cut=base + j, rest_n=self._rest))
+            self.active = False
+            self._peak = -np.inf
+            # Noise scale follows the sensor (the quiet window just seen), slowly.
+            jf = self._off + j  # the quiet window may reach into the previous batch
+            q = np.diff(self._m_full[max(0, jf - k + 1): jf + 1])
+            if len(q) > 2:
+                s_new = float(1.4826 * np.median(np.abs(q))) / np.sqrt(2.0)
+                self.sigma = 0.8 * self.sigma + 0.2 * max(s_new, 0.2 * self.sigma)
+            return j + 1
+        return len(m)

@@ -16,7 +16,7 @@ import numpy as np
 
 from analysis.detect import Detector
 from analysis.prescription import Prescription
-from analysis.sets import FIDGET_FRACTION, ClosedSet, SetBuilder
+from analysis.sets import FIDGET_FRACTION, SET_GAP_S, ClosedSet, SetBuilder
 from analysis.types import Movement
 from analysis.window import analyze_window
 
@@ -51,18 +51,37 @@ class Engine:
         self._append(t, f, s)
         new_mv: list[Movement] = []
         closed: list[ClosedSet] = []
-        for cut in self.detector.feed(t, f):
+        cuts = self.detector.feed(t, f)
+        for n, cut in enumerate(cuts):
             start = max(self._buf0, cut.trigger - self._pre_n())
             if self._carry is not None:
                 start = min(start, self._index_of(self._carry))
             mv, cl = self._run_window(start, cut.cut + 1, cut.rest_n)
             new_mv += mv
             closed += cl
-        # Close the open set once the rest after it is long enough (live timer).
-        if len(self._t) and self.sets.idle_close_due(float(self._t[-1])):
-            closed += self._take(self.sets.close())
+            closed += self._idle_close(cuts[n + 1].trigger if n + 1 < len(cuts) else None)
+        closed += self._idle_close(None)
         self._trim()
         return new_mv, closed
+
+    def _idle_close(self, next_trigger: int | None) -> list[ClosedSet]:
+        """Close the open set once the rest after it has lasted ``SET_GAP_S``.
+
+        The closing point is a property of the data (the first sample that late, if no
+        activity started before it), not of when a batch happened to end, so live and
+        offline close sets at the same point of the stream.
+        """
+        if not self.sets.open or not len(self._t):
+            return []
+        due = self.sets.open[-1].end_s + SET_GAP_S
+        j = int(np.searchsorted(self._t, due))
+        if j >= len(self._t):
+            return []
+        if next_trigger is None and self.detector.active:
+            next_trigger = self.detector._trigger
+        if next_trigger is not None and self._buf0 + j >= next_trigger:
+            return []
+        return self._take(self.sets.close())
 
     def finish(self) -> tuple[list[Movement], list[ClosedSet]]:
         """Analyse what is left at the end of the stream and close the last set."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage, signal
@@ -71,11 +72,23 @@ def _to_grid(t: np.ndarray, x: np.ndarray, tg: np.ndarray) -> np.ndarray:
     return np.interp(tg, t, x)
 
 
+@lru_cache(maxsize=8)
+def _sos(hz: float) -> tuple[np.ndarray, np.ndarray]:
+    sos = signal.butter(2, hz / (GRID_HZ / 2.0), output="sos")
+    return sos, signal.sosfilt_zi(sos)
+
+
 def _lowpass(x: np.ndarray, hz: float) -> np.ndarray:
+    """Zero-phase low-pass (forward-backward, odd extension at the ends, like filtfilt)."""
     if len(x) < 16:
         return x.copy()
-    sos = signal.butter(2, hz / (GRID_HZ / 2.0), output="sos")
-    out: np.ndarray = signal.sosfiltfilt(sos, x, padlen=min(len(x) - 1, 30))
+    sos, zi = _sos(hz)
+    pad = min(len(x) - 1, 30)
+    ext = np.concatenate([2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2:-pad - 2:-1]])
+    y, _ = signal.sosfilt(sos, ext, zi=zi * ext[0])
+    y = y[::-1]
+    y, _ = signal.sosfilt(sos, y, zi=zi * y[0])
+    out: np.ndarray = y[::-1][pad:pad + len(x)]
     return out
 
 
@@ -95,10 +108,12 @@ def analyze_window(
     valid = near <= _GAP_S
     g = _to_grid(t, fd, tg)
     y_seg = _lowpass(g, _SEG_HZ)
-    y_fit = _lowpass(g, _FIT_HZ)
     sg = None
     if s is not None and np.all(np.isfinite(s)):
         sg = _lowpass(_to_grid(t, despike(s), tg), _FIT_HZ)
+    # Force is fitted only without stretch (see _combine); its levels then come from the
+    # movement-finding signal.
+    y_fit = _lowpass(g, _FIT_HZ) if sg is None else y_seg
 
     lo_all, hi_all = float(np.min(y_seg)), float(np.max(y_seg))
     rng_all = hi_all - lo_all
@@ -211,11 +226,12 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
     fall_n = max(dn10 - dn80, 2)
     a = max(vl, up10 - max(2 * rise_n, int(1.0 * rate)))
     d = min(vr, dn10 + max(2 * fall_n, int(1.0 * rate)))
-    conc, ecc = _fit_phases(tg, y_fit, valid, a, p, d, low_l, low_r)
+    conc = ecc = conc_f = ecc_f = None
     if sg is not None:
-        conc_s, ecc_s = _fit_phases(tg, sg, valid, a, p, d, float(sg[vl]), float(sg[vr]))
-        conc = _combine(conc, conc_s)
-        ecc = _combine(ecc, ecc_s)
+        conc, ecc = _fit_phases(tg, sg, valid, a, p, d, float(sg[vl]), float(sg[vr]))
+    if conc is None or ecc is None:
+        conc_f, ecc_f = _fit_phases(tg, y_fit, valid, a, p, d, low_l, low_r)
+        conc, ecc = conc or conc_f, ecc or ecc_f
     # Fallbacks: threshold crossings (only when a fit failed).
     start = conc.start_s if conc else float(tg[up10])
     top_start = conc.end_s if conc else float(tg[up80])
@@ -229,9 +245,11 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
         top_start = top_end = m
     top_start = max(top_start, start)
     top_end = min(max(top_end, top_start), end)
-    rest = conc.low if conc else low_l
-    rest_r = ecc.low if ecc else low_r
-    high = conc.high if conc else top
+    # Levels on force: the rest next to the movement and the top (from the force fit
+    # when there is one, else the medians around the instants).
+    rest = conc_f.low if conc_f else _level(tg, y_fit, start - 0.3, start)
+    rest_r = ecc_f.low if ecc_f else _level(tg, y_fit, end, end + 0.3)
+    high = conc_f.high if conc_f else _level(tg, y_fit, top_start, top_start + 0.3)
     # Force metrics on the despiked raw samples.
     m_all = (t >= start) & (t <= end)
     if not np.any(m_all):
@@ -305,6 +323,13 @@ def _top_level(y: np.ndarray, p: int, low_l: float, low_r: float) -> float:
     a = int(left[-1]) + 1 if len(left) else 0
     b = pk + int(right[0]) if len(right) else len(y)
     return float(np.median(y[a:b])) if b > a else top
+
+
+def _level(tg: np.ndarray, y: np.ndarray, t0: float, t1: float) -> float:
+    i0 = int(np.searchsorted(tg, t0))
+    i1 = max(int(np.searchsorted(tg, t1)), i0 + 1)
+    i0 = min(i0, len(y) - 1)
+    return float(np.median(y[i0:min(i1, len(y))])) if i1 > i0 else float(y[i0])
 
 
 def _combine(a: TransitionFit | None, b: TransitionFit | None) -> TransitionFit | None:
