@@ -33,6 +33,7 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
+from bandsense.model import SampleBatch
 from bandsense.protocol import DecodedSamples, ProtocolError, band, tindeq
 from collector.backoff import Backoff
 from collector.batcher import Batcher, FrameSamples
@@ -143,6 +144,10 @@ class BandSession:
     def stop(self) -> None:
         self._stop.set()
 
+    def flush_pending(self) -> None:
+        """Spool the partial batch now (what the ticker does after ``batch_max_age_s``)."""
+        self._publish_batches(self.batcher.flush())
+
     async def run(self) -> None:
         """Connect and stream until ``stop()``; reconnect with backoff on any link failure."""
         attempts = 0
@@ -235,7 +240,7 @@ class BandSession:
         await client.start_notify(self.profile.control_uuid, self._on_control)
         status = band.decode_status(await self._read(client, band.STATUS_UUID))
         self._apply_status(status, connecting=True)
-        await client.start_notify(self.profile.data_uuid, self._on_data)
+        await client.start_notify(self.profile.data_uuid, self.on_notification)
         with contextlib.suppress(BleakError, ValueError):
             await client.start_notify(band.STATUS_UUID, self._on_status)
         self._samples_per_frame = band.samples_per_frame(client.mtu_size)
@@ -247,7 +252,7 @@ class BandSession:
         self._band_streaming = True
 
     async def _setup_tindeq(self, client: BleakClient) -> None:
-        await client.start_notify(self.profile.data_uuid, self._on_data)
+        await client.start_notify(self.profile.data_uuid, self.on_notification)
         with contextlib.suppress(BleakError, TimeoutError):
             await self._write(client, tindeq.encode_battery_request())
         await self._write(client, tindeq.encode_start_weight())
@@ -333,26 +338,52 @@ class BandSession:
             return
         newest = status.next_seq - 1
         if self.sequencer.next_seq is None:
-            # First connection of this run: start with the band's next frame.
-            self.sequencer.start_at(status.next_seq)
+            self._first_start(status.next_seq, now)
         elif status.next_seq < self.sequencer.next_seq:
             self._band_restarted(status.next_seq, now)
         else:
             self._handle(self.sequencer.note_newest(newest, now), now)
+
+    def _first_start(self, band_next_seq: int, now: float) -> None:
+        """First connection of this run: resume where the spool of an earlier run ends
+        (the band still holds up to a minute of frames), else start with the band's
+        next frame."""
+        spool = self.publisher.spool
+        saved = spool.get_state("next_seq")
+        saved_session = spool.get_state("session_id")
+        if saved is not None and saved_session:
+            resume = int(saved)
+            behind = band_next_seq - resume
+            if 0 <= behind <= self.config.sequencer.max_buffered:
+                log.info(
+                    "%s: resuming at frame %d (band is at %d)", self.band_id, resume, band_next_seq
+                )
+                self._use_session(saved_session)
+                self.sequencer.start_at(resume)
+                self._handle(self.sequencer.note_newest(band_next_seq - 1, now), now)
+                return
+            if behind < 0:
+                log.warning("%s: band restarted since the last run", self.band_id)
+        self.sequencer.start_at(band_next_seq)
+
+    def _use_session(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.batcher = Batcher(self.band_id, session_id, self.config.batch_s)
 
     def _band_restarted(self, next_seq: int, now: float) -> None:
         log.warning("%s: band restarted (next seq %d); starting over", self.band_id, next_seq)
         self._handle(self.sequencer.reset(), now)
         self._publish_batches(self.batcher.flush())
         self.clock.reset()
-        self.session_id = self._new_session_id()
-        self.batcher = Batcher(self.band_id, self.session_id, self.config.batch_s)
+        self._use_session(self._new_session_id())
         self.sequencer.start_at(next_seq)
         self._event("band_restarted")
 
     # -- data path ----------------------------------------------------------------------------
 
-    def _on_data(self, _char: object, data: bytearray) -> None:
+    def on_notification(self, _char: object, data: bytearray | bytes) -> None:
+        """A notification on the data characteristic (bleak callback; public so tests
+        can feed bytes directly). Never raises on bad input: malformed data is counted."""
         receive_s = time.time()
         now = time.monotonic()
         try:
@@ -445,9 +476,13 @@ class BandSession:
         )
         self._publish_batches(batches)
 
-    def _publish_batches(self, batches: list[Any]) -> None:
+    def _publish_batches(self, batches: list[SampleBatch]) -> None:
         for batch in batches:
-            self.publisher.publish_batch(batch)
+            state = None
+            if self.profile.sequenced:
+                # Saved with the batch: a restarted collector resumes right after it.
+                state = {"next_seq": str(batch.seq_last + 1), "session_id": self.session_id}
+            self.publisher.publish_batch(batch, state)
 
     def _malformed(self, what: str, exc: Exception) -> None:
         self.stats.malformed += 1
@@ -525,19 +560,31 @@ class BandSession:
             self.stats.state = state
             self._push_status()
 
-    def _push_status(self) -> None:
-        self.publisher.set_status(
-            BandStatusMessage(
-                band_id=self.band_id,
-                state=self.stats.state,
-                collector=self.collector_id,
-                time_s=time.time(),
-                address=self.address,
-                device=self.profile.kind,
-                sample_rate_hz=self.stats.sample_rate_hz,
-                battery_pct=self.stats.battery_pct,
-            )
+    def status_message(
+        self, state: LinkState | None = None, reason: str | None = None
+    ) -> BandStatusMessage:
+        st = self.stats
+        return BandStatusMessage(
+            band_id=self.band_id,
+            state=state or st.state,
+            collector=self.collector_id,
+            time_s=time.time(),
+            address=self.address,
+            device=self.profile.kind,
+            sample_rate_hz=st.sample_rate_hz,
+            battery_pct=st.battery_pct,
+            reason=reason,
+            frames=st.frames,
+            samples=st.samples,
+            frames_missing=st.missing,
+            frames_recovered=st.recovered,
+            frames_lost=st.lost_frames,
+            malformed=st.malformed,
+            reconnects=max(0, st.connects - 1),
         )
+
+    def _push_status(self) -> None:
+        self.publisher.set_status(self.status_message())
 
     def _event(self, kind: EventKind, **fields: Any) -> None:
         self.publisher.publish_event(

@@ -38,6 +38,14 @@ class BandStatusMessage(BaseModel):
     sample_rate_hz: float | None = None
     battery_pct: int | None = Field(default=None, ge=0, le=100)
     reason: str | None = None
+    # Counters of this collector run (see docs/mqtt.md).
+    frames: int | None = None  # frames received and released in order
+    samples: int | None = None
+    frames_missing: int | None = None  # frames that were missing at some point
+    frames_recovered: int | None = None  # ... and arrived after all (resent)
+    frames_lost: int | None = None  # declared gaps: the band no longer held them
+    malformed: int | None = None
+    reconnects: int | None = None
 
 
 class BandEvent(BaseModel):

@@ -97,6 +97,7 @@ class Publisher:
         self._status_dirty = asyncio.Event()
         self._status: BandStatusMessage | None = None
         self._final_status: BandStatusMessage | None = None
+        self._down_since: float | None = None  # monotonic start of the current outage
 
     # -- producer side ----------------------------------------------------------------------
 
@@ -105,8 +106,9 @@ class Publisher:
         """Messages not yet acknowledged by the broker (spooled or in flight)."""
         return len(self.spool)
 
-    def publish_batch(self, batch: SampleBatch) -> None:
-        self._enqueue(self.topics.samples, batch.model_dump_json().encode())
+    def publish_batch(self, batch: SampleBatch, state: dict[str, str] | None = None) -> None:
+        """Spool a batch (``state``: resume information saved atomically with it)."""
+        self._enqueue(self.topics.samples, batch.model_dump_json().encode(), state)
 
     def publish_event(self, event: BandEvent) -> None:
         self._enqueue(self.topics.events, event.model_dump_json().encode())
@@ -115,9 +117,9 @@ class Publisher:
         self._status = status
         self._status_dirty.set()
 
-    def _enqueue(self, topic: str, payload: bytes) -> None:
+    def _enqueue(self, topic: str, payload: bytes, state: dict[str, str] | None = None) -> None:
         try:
-            self.spool.append(topic, payload, qos=1)
+            self.spool.append(topic, payload, qos=1, state=state)
         except SpoolFullError:
             # The spool already warned (once per fill); the count shows in the status line.
             self.stats.refused += 1
@@ -150,7 +152,12 @@ class Publisher:
                 await self._connection()
             except* aiomqtt.MqttError as group:
                 self.stats.connection_losses += 1
-                log.warning(
+                # Warn once per outage; the retries of the same outage go to debug.
+                level = logging.DEBUG if self._down_since is not None else logging.WARNING
+                if self._down_since is None:
+                    self._down_since = time.monotonic()
+                log.log(
+                    level,
                     "%s: MQTT %s:%d unavailable (%s); %d messages kept in the spool",
                     self.topics.band_id,
                     self.broker.host,
@@ -196,12 +203,21 @@ class Publisher:
             self.stats.connects += 1
             self.backoff.reset()
             self.connected.set()
-            log.info(
-                "%s: connected to MQTT %s:%d",
-                self.topics.band_id,
-                self.broker.host,
-                self.broker.port,
-            )
+            if self._down_since is not None:
+                log.warning(
+                    "%s: MQTT back after %.1f s; replaying %d spooled messages",
+                    self.topics.band_id,
+                    time.monotonic() - self._down_since,
+                    len(self.spool),
+                )
+                self._down_since = None
+            else:
+                log.info(
+                    "%s: connected to MQTT %s:%d",
+                    self.topics.band_id,
+                    self.broker.host,
+                    self.broker.port,
+                )
             if self._status is not None:
                 self._status_dirty.set()
             async with asyncio.TaskGroup() as tg:

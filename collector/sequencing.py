@@ -256,7 +256,8 @@ class Sequencer(Generic[T]):
         return events
 
     def _drain(self) -> list[Event[T]]:
-        assert self.next_seq is not None
+        if self.next_seq is None:
+            return []  # nothing seen yet
         out: list[Event[T]] = []
         seq = self.next_seq
         while True:

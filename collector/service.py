@@ -29,6 +29,7 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 
 from bandsense.model import validate_band_id
 from collector.backends import backend_classes
+from collector.backoff import Backoff
 from collector.band_session import BandSession, SessionConfig
 from collector.messages import BandStatusMessage
 from collector.profiles import SERVICE_UUIDS, DeviceProfile, profile_for_services
@@ -140,14 +141,13 @@ class Collector:
 
     def _offline_status(self, entry: BandEntry) -> BandStatusMessage:
         session = entry.session
+        if session is not None:
+            return session.status_message("offline", "collector stopped")
         return BandStatusMessage(
             band_id=entry.band_id,
             state="offline",
             collector=self.options.collector_id,
             time_s=time.time(),
-            address=session.address if session else None,
-            device=session.profile.kind if session else None,
-            battery_pct=session.stats.battery_pct if session else None,
             reason="collector stopped",
         )
 
@@ -169,6 +169,9 @@ class Collector:
             spool,
             collector_id=self.options.collector_id,
             max_inflight=self.options.max_inflight,
+            backoff=Backoff(
+                self.options.session.backoff_initial_s, self.options.session.backoff_max_s
+            ),
         )
         task = self._tg.create_task(publisher.run(), name=f"publish {band_id}")
         entry = BandEntry(band_id, publisher, task)

@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS spool (
     payload BLOB NOT NULL,
     qos INTEGER NOT NULL,
     retain INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 )
 """
 
@@ -82,7 +86,7 @@ class Spool:
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
         row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM spool")
         self._count, self._bytes = (int(v) for v in row.fetchone())
 
@@ -97,15 +101,37 @@ class Spool:
 
     # -- operations -----------------------------------------------------------------------------
 
-    def append(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> int:
-        """Store a message; return its id (ids grow: the publishing order)."""
+    def append(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        state: dict[str, str] | None = None,
+    ) -> int:
+        """Store a message; return its id (ids grow: the publishing order).
+
+        ``state`` key/values are saved in the same transaction: the collector records
+        there how far the spooled data goes (e.g. the next frame to expect), so that a
+        restart after a crash resumes exactly after what the spool holds."""
         size = len(payload)
         if self._bytes + size > self.max_bytes:
             self._make_room(size)
-        cur = self._db.execute(
-            "INSERT INTO spool (topic, payload, qos, retain) VALUES (?, ?, ?, ?)",
-            (topic, payload, qos, int(retain)),
-        )
+        self._db.execute("BEGIN")
+        try:
+            cur = self._db.execute(
+                "INSERT INTO spool (topic, payload, qos, retain) VALUES (?, ?, ?, ?)",
+                (topic, payload, qos, int(retain)),
+            )
+            if state:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", state.items()
+                )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
         self._count += 1
         self._bytes += size
         if self._warned_full and self._bytes <= self.max_bytes // 2:
@@ -129,6 +155,10 @@ class Spool:
         if row is not None:
             self._count -= 1
             self._bytes -= int(row[0])
+
+    def get_state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def close(self) -> None:
         self._db.close()

@@ -207,3 +207,9 @@ def test_huge_jump_restarts_instead_of_requesting_millions() -> None:
     events = s.on_frame(10**7, 1, 0.0)
     assert events == [Gap(6, 6), Frame(7, 7), Frame(10**7, 1)]
     assert s.next_request(10.0) is None
+
+
+def test_idle_before_the_first_frame() -> None:
+    s: Sequencer[int] = Sequencer()
+    assert s.poll(1.0) == [] and s.give_up_all() == [] and s.next_request(1.0) is None
+    assert s.note_newest(5, 1.0) == [] and s.on_resend_response(3) == []

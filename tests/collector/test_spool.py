@@ -87,3 +87,13 @@ def test_survives_sigkill_mid_stream(tmp_path: Path) -> None:
     # more it committed but had not printed yet).
     assert payloads[: confirmed + 1] == list(range(confirmed + 1))
     assert payloads == list(range(len(payloads)))
+
+
+def test_state_is_saved_with_the_append(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "s.sqlite")
+    assert sp.get_state("next_seq") is None
+    sp.append("t", b"a", state={"next_seq": "10", "session_id": "s1"})
+    sp.append("t", b"b", state={"next_seq": "12"})
+    sp.close()
+    again = Spool(tmp_path / "s.sqlite")
+    assert again.get_state("next_seq") == "12" and again.get_state("session_id") == "s1"
