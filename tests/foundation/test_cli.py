@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 import typer
 
 from bandsense import __version__
-from bandsense.cli import app, main
+from bandsense.cli import _register, app, main
 from bandsense.config import settings_from_context
 from bandsense.errors import UserError
 
@@ -189,3 +190,38 @@ def test_analyze_missing_file_is_one_line_exit_2(
     assert len(lines) == 1, err
     assert lines[0].startswith("bandsense: error: ")
     assert str(missing) in lines[0]
+
+
+def _readme_cli_lines() -> list[list[str]]:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("## CLI at a glance", 1)[1].split("```", 2)[1]
+    out = []
+    for line in block.splitlines():
+        if not line.startswith("bandsense "):
+            continue
+        command = line.split("  ")[0]  # drop the explanation column
+        argv = shlex.split(command)[1:]
+        if "..." in argv or {"--help", "--version"} & set(argv):
+            continue
+        out.append(argv)
+    return out
+
+
+def test_readme_cli_examples_parse_as_written() -> None:
+    # Parse (not run) each example down to its leaf command, so a renamed or missing
+    # option in the README fails here instead of for a new user.
+    examples = _readme_cli_lines()
+    assert len(examples) >= 4
+    from typer.main import get_command
+
+    _register()  # what main() does before parsing
+    for argv in examples:
+        cmd = get_command(app)
+        ctx = cmd.make_context("bandsense", list(argv))
+        while ctx._protected_args:
+            args = [*ctx._protected_args, *ctx.args]
+            name, sub, rest = cmd.resolve_command(ctx, args)  # type: ignore[attr-defined]
+            assert sub is not None, argv
+            ctx = sub.make_context(name, rest, parent=ctx)
+            cmd = sub
+        assert not ctx.args, f"{argv}: unexpected {ctx.args}"
