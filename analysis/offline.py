@@ -22,14 +22,61 @@ class RecordingInfo:
     gaps: int
 
 
+_NOMINAL_INTERVALS = 4096  # the nominal sample interval is the median of the first ones
+
+
+class RecordingStats:
+    """Samples, duration, nominal rate and gaps, accumulated batch by batch.
+
+    The nominal interval is the median of the first ``_NOMINAL_INTERVALS`` intervals (a
+    streaming-friendly definition, so live and offline report the same); every interval
+    longer than ``GAP_FACTOR`` nominal intervals is one gap (lost frames, link drops).
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.first = self.last = 0.0
+        self._head: list[np.ndarray] = []
+        self._head_n = 0
+        self.dt = 0.0
+        self.gaps = 0
+
+    def add(self, t: np.ndarray) -> None:
+        if len(t) == 0:
+            return
+        d = np.diff(t) if self.n == 0 else np.diff(np.concatenate([[self.last], t]))
+        if self.n == 0:
+            self.first = float(t[0])
+        self.n += len(t)
+        self.last = float(t[-1])
+        if self.dt > 0:
+            self.gaps += int(np.count_nonzero(d > GAP_FACTOR * self.dt))
+            return
+        self._head.append(d)
+        self._head_n += len(d)
+        if self._head_n >= _NOMINAL_INTERVALS:
+            self._settle()
+
+    def _settle(self) -> None:
+        head = np.concatenate(self._head) if self._head else np.empty(0)
+        self._head = []
+        if len(head) == 0:
+            return
+        self.dt = float(np.median(head[:_NOMINAL_INTERVALS]))
+        if self.dt > 0:
+            self.gaps += int(np.count_nonzero(head > GAP_FACTOR * self.dt))
+
+    def info(self) -> RecordingInfo:
+        if self.dt <= 0:
+            self._settle()
+        rate = 1.0 / self.dt if self.dt > 0 else 0.0
+        return RecordingInfo(self.n, self.last - self.first if self.n else 0.0, rate, self.gaps)
+
+
 def recording_info(t: np.ndarray) -> RecordingInfo:
-    n = len(t)
-    if n < 2:
-        return RecordingInfo(n, 0.0, 0.0, 0)
-    d = np.diff(t)
-    dt = float(np.median(d))
-    gaps = int(np.count_nonzero(d > GAP_FACTOR * dt)) if dt > 0 else 0
-    return RecordingInfo(n, float(t[-1] - t[0]), 1.0 / dt if dt > 0 else 0.0, gaps)
+    stats = RecordingStats()
+    stats.add(np.asarray(t, float))
+    return stats.info()
 
 
 def summarize(closed: list[ClosedSet], info: RecordingInfo, band_id: str | None = None
