@@ -32,7 +32,7 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import aiomqtt
 import numpy as np
@@ -53,7 +53,6 @@ from collector.backoff import Backoff
 log = logging.getLogger(__name__)
 
 AnalysisEvent = Rep | SetSummary | Hold | LiveState
-GAP_FACTOR = 1.5  # a sample interval this many nominal intervals long is a gap (as offline)
 MAX_SESSIONS_REMEMBERED = 8  # per band, for de-duplicating batches of earlier sessions
 MALFORMED_LOG_FIRST = 10  # log every malformed message up to this count, then every 1000th
 
@@ -62,13 +61,18 @@ MALFORMED_LOG_FIRST = 10  # log every malformed message up to this count, then e
 
 
 class LiveAnalyzerLike(Protocol):
-    """One band's incremental analysis: samples in order in, events out."""
+    """One band's incremental analysis: samples in order in, events out.
+
+    A ``Rep`` may be sent again with the same ``index`` once its set closes (its final
+    version replaces the provisional one); ``finish_events`` returns the last events and
+    the session's summary.
+    """
 
     def feed(
         self, time_s: np.ndarray, force_n: np.ndarray, stretch_mm: np.ndarray | None
     ) -> Iterable[AnalysisEvent]: ...
 
-    def finish(self) -> Iterable[AnalysisEvent]: ...
+    def finish_events(self) -> tuple[Iterable[AnalysisEvent], SessionSummary]: ...
 
 
 @runtime_checkable
@@ -289,39 +293,24 @@ class BandState:
     gap_aware: bool
     last_rx: float  # monotonic time of the last batch
     last_live: float = -math.inf  # monotonic time of the last LiveState published
-    samples: int = 0
-    first_t: float | None = None
-    last_t: float = -math.inf
-    rate_hz: float = 0.0
-    gaps: int = 0
-    reps: list[Rep] = field(default_factory=list)
-    sets: list[SetSummary] = field(default_factory=list)
-    holds: list[Hold] = field(default_factory=list)
-
-    def summary(self) -> SessionSummary:
-        duration = 0.0 if self.first_t is None else max(0.0, self.last_t - self.first_t)
-        return SessionSummary(
-            band_id=self.band_id,
-            samples=self.samples,
-            duration_s=duration,
-            sample_rate_hz=self.rate_hz,
-            gaps=self.gaps,
-            sets=self.sets,
-            reps=self.reps,
-            holds=self.holds,
-        )
-
-
-def _count_time_gaps(prev_t: float, t: np.ndarray, rate_hz: float) -> int:
-    """Intervals longer than GAP_FACTOR nominal intervals, including the one before ``t``."""
-    edges = np.concatenate(([prev_t], t)) if math.isfinite(prev_t) else t
-    return int(np.count_nonzero(np.diff(edges) > GAP_FACTOR / rate_hz))
+    last_t: float = -math.inf  # the last sample time fed
 
 
 def _with_band(event: AnalysisEvent, band_id: str) -> AnalysisEvent:
     if isinstance(event, LiveState) or event.band_id is not None:
         return event
     return event.model_copy(update={"band_id": band_id})
+
+
+def _summary_with_band(summary: SessionSummary, band_id: str) -> SessionSummary:
+    """The summary with ``band_id`` set on it and on each of its records."""
+    def fill(records: list[Any]) -> list[Any]:
+        return [_with_band(r, band_id) for r in records]
+
+    return summary.model_copy(update={
+        "band_id": band_id, "sets": fill(summary.sets), "reps": fill(summary.reps),
+        "holds": fill(summary.holds),
+    })
 
 
 def _as_bytes(payload: object) -> bytes:
@@ -494,11 +483,7 @@ class AnalyzerCore:
         s = None if batch.stretch_mm is None else np.asarray(batch.stretch_mm, np.float64)[keep]
         if batch.gaps or verdict.missing_frames:
             self._note_gap(state, batch, t[0])
-        state.rate_hz = batch.sample_rate_hz
-        state.gaps += _count_time_gaps(state.last_t, t, batch.sample_rate_hz)
-        state.first_t = float(t[0]) if state.first_t is None else state.first_t
         state.last_t = float(t[-1])
-        state.samples += len(t)
         self.stats.batches += 1
         self.stats.samples += len(t)
         try:
@@ -528,7 +513,6 @@ class AnalyzerCore:
                 live = ev  # only the newest state matters
                 continue
             kind = "rep" if isinstance(ev, Rep) else "set" if isinstance(ev, SetSummary) else "hold"
-            getattr(state, f"{kind}s").append(ev)
             out.append(self._out(state.band_id, kind, ev))
         if live is not None and now - state.last_live >= 1.0 / self.config.live_rate_hz:
             state.last_live = now
@@ -563,17 +547,19 @@ class AnalyzerCore:
         state = self.bands.pop(band)
         effects = Effects()
         try:
-            events = list(state.analyzer.finish())
+            events, summary = state.analyzer.finish_events()
         except Exception:
             self.stats.analyzer_errors += 1
             log.exception("band %s: the analyzer failed to finish", band)
-            events = []
+            events, summary = [], SessionSummary(samples=0, duration_s=0.0, sample_rate_hz=0.0,
+                                                 gaps=0)
         state.last_live = -math.inf
-        effects.publish += self._publishable(state, events, now)
-        effects.publish.append(self._out(band, "session", state.summary()))
+        effects.publish += self._publishable(state, list(events), now)
+        summary = _summary_with_band(summary, band)
+        effects.publish.append(self._out(band, "session", summary))
         self.stats.sessions += 1
         log.info("band %s: session finished (%d reps, %d sets, %d holds)",
-                 band, len(state.reps), len(state.sets), len(state.holds))
+                 band, len(summary.reps), len(summary.sets), len(summary.holds))
         if self.config.share:
             effects.unsubscribe.append(self.topics.samples(band))
             if self.claims.get(band) == self.me:

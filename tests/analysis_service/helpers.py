@@ -15,7 +15,7 @@ import aiomqtt
 import numpy as np
 
 from analysis.service import AnalysisEvent, AnalyzerService, ServiceConfig
-from bandsense.model import LiveState, Rep, SampleBatch, SetSummary
+from bandsense.model import LiveState, Rep, SampleBatch, SessionSummary, SetSummary
 from firmware_sim.scenario import load_scenario
 from firmware_sim.synth import synthesize
 
@@ -33,9 +33,10 @@ class Recording:
 
 
 @functools.cache
-def recording(seed: int, duration_s: float = 170.0, rate_hz: float = 100.0) -> Recording:
-    """The first ``duration_s`` of a single-leg-bridge simulation (two sets and rest)."""
-    syn = synthesize(load_scenario("single_leg_bridge"), rate_hz=rate_hz, seed=seed)
+def recording(seed: int, duration_s: float = 170.0, rate_hz: float = 100.0,
+              scenario: str = "single_leg_bridge") -> Recording:
+    """The first ``duration_s`` of a simulation (single-leg bridge: two sets and rest)."""
+    syn = synthesize(load_scenario(scenario), rate_hz=rate_hz, seed=seed)
     n = int(np.searchsorted(syn.time_s, duration_s))
     return Recording(
         T0 + syn.time_s[:n], syn.force_n[:n], syn.stretch_mm[:n], syn.device_time_us[:n]
@@ -147,6 +148,7 @@ class EchoAnalyzer:
     def __init__(self, band_id: str) -> None:
         self.band_id = band_id
         self.feeds = 0
+        self.samples = 0
         self.first: float | None = None
         self.last = 0.0
         self.gaps: list[tuple[float, float]] = []
@@ -161,13 +163,17 @@ class EchoAnalyzer:
                   peak_force_n=float(force_n.max()), mean_force_n=float(force_n.mean()),
                   impulse_ns=float(len(time_s)))
         self.feeds += 1
+        self.samples += len(time_s)
         live = LiveState(band_id=self.band_id, time_s=t1, phase="rest", set_index=0,
                          rep_count=self.feeds, time_at_top_s=0.0, force_n=float(force_n[-1]))
         return [rep, live]
 
-    def finish(self) -> list[AnalysisEvent]:
+    def finish_events(self) -> tuple[list[AnalysisEvent], SessionSummary]:
         first = self.first if self.first is not None else 0.0
-        return [SetSummary(index=0, start_s=first, end_s=self.last, rep_count=self.feeds)]
+        the_set = SetSummary(index=0, start_s=first, end_s=self.last, rep_count=self.feeds)
+        summary = SessionSummary(samples=self.samples, duration_s=self.last - first,
+                                 sample_rate_hz=100.0, gaps=len(self.gaps), sets=[the_set])
+        return [the_set], summary
 
     def gap(self, start_s: float, end_s: float) -> None:
         self.gaps.append((start_s, end_s))

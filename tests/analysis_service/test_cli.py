@@ -1,0 +1,69 @@
+"""`bandsense analyzer`: options, settings and flags become the service configuration."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from analysis.prescription import Prescription
+from analysis.service_cli import add_analyzer_command, prescription_of, service_config
+from bandsense.config import load_settings
+from bandsense.errors import UserError
+
+
+def app() -> typer.Typer:
+    root = typer.Typer()
+
+    @root.callback()
+    def _root() -> None:  # a group, like bandsense's root app
+        pass
+
+    add_analyzer_command(root)
+    return root
+
+
+def test_help_lists_the_options() -> None:
+    result = CliRunner().invoke(app(), ["analyzer", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for option in ["--mqtt", "--group", "--no-share", "--prescribe", "--idle-timeout",
+                   "--live-rate"]:
+        assert option in result.output
+
+
+def test_flags_and_settings_make_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANDSENSE_MQTT__TOPIC_PREFIX", "gym/7")
+    monkeypatch.setenv("BANDSENSE_MQTT__USERNAME", "ana")
+    monkeypatch.setenv("BANDSENSE_MQTT__PASSWORD", "s3cret")
+    settings = load_settings(None, {"mqtt.url": "mqtt://broker.local:1884"})
+    cfg = service_config(settings, group="g2", share=False, idle_timeout_s=5.0)
+    assert (cfg.host, cfg.port, cfg.prefix, cfg.group, cfg.share) == (
+        "broker.local", 1884, "gym/7", "g2", False)
+    assert (cfg.username, cfg.password, cfg.idle_timeout_s) == ("ana", "s3cret", 5.0)
+    assert not cfg.persistent_session and cfg.analyzer_id.startswith("analyzer-")
+
+
+def test_client_id_gives_a_stable_id_and_persistent_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BANDSENSE_MQTT__CLIENT_ID", "analyzer-rack-1")
+    cfg = service_config(load_settings(None, {}))
+    assert cfg.analyzer_id == "analyzer-rack-1" and cfg.persistent_session
+    monkeypatch.setenv("BANDSENSE_MQTT__CLIENT_ID", "bad/id")
+    with pytest.raises(UserError, match=r"mqtt\.client_id"):
+        service_config(load_settings(None, {}))
+
+
+@pytest.mark.parametrize("group", ["a/b", "a+", "#", ""])
+def test_invalid_group_is_a_user_error(group: str) -> None:
+    with pytest.raises(UserError, match="--group"):
+        service_config(load_settings(None, {}), group=group)
+
+
+def test_prescription_flag_wins_over_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANDSENSE_ANALYSIS__PRESCRIPTION__PAUSE_S", "2.0")
+    settings = load_settings(None, {})
+    assert prescription_of(settings, None) == Prescription(reps=None, pause_s=2.0)
+    assert prescription_of(settings, "8 reps, pause 1s") == Prescription(reps=8, pause_s=1.0)
+    monkeypatch.delenv("BANDSENSE_ANALYSIS__PRESCRIPTION__PAUSE_S")
+    assert prescription_of(load_settings(None, {}), None) is None
