@@ -185,6 +185,10 @@ class AnalysisTopics:
     def presence(self, analyzer_id: str) -> str:
         return f"{self.prefix}/analyzer/{analyzer_id}/online"
 
+    def flush(self, analyzer_id: str) -> str:
+        """The analyzer's own marker topic (see ``AnalyzerService._stopper``)."""
+        return f"{self.prefix}/analyzer/{analyzer_id}/flush"
+
     def band_of(self, topic: str, suffix: str) -> str | None:
         """The band id of ``<prefix>/<band>/<suffix>``, or None."""
         head, tail = f"{self.prefix}/", f"/{suffix}"
@@ -345,9 +349,14 @@ class AnalyzerCore:
     def subscriptions(self) -> list[str]:
         """Topic filters for a new connection, in order: ownership state before samples,
         so retained claims are known before the first batch arrives."""
-        subs = [self.topics.presence_filter, self.topics.owner_filter] if self.config.share else []
-        subs += [self.topics.samples(b) for b in self.bands] if self.config.share else []
-        return [*subs, self.topics.samples_filter(self.config.share, self.config.group)]
+        subs = [self.topics.flush(self.me)]
+        if self.config.share:
+            subs += [self.topics.presence_filter, self.topics.owner_filter]
+        return [*subs, *self.sample_subscriptions()]
+
+    def sample_subscriptions(self) -> list[str]:
+        direct = [self.topics.samples(b) for b in self.bands] if self.config.share else []
+        return [*direct, self.topics.samples_filter(self.config.share, self.config.group)]
 
     def on_connect(self, now: float) -> Outgoing | None:
         """Forget the retained view (it is sent again) and restart the idle timers: time
@@ -633,6 +642,8 @@ class AnalyzerService:
         self.subscribed = asyncio.Event()  # set while connected and subscribed
         self._connected = asyncio.Condition()
         self._stop = asyncio.Event()
+        self._flush_marker = b""
+        self._flushed = asyncio.Event()
 
     @property
     def stats(self) -> ServiceStats:
@@ -734,11 +745,15 @@ class AnalyzerService:
             tg.create_task(client.unsubscribe(topic))
 
     async def _receive(self, client: aiomqtt.Client, tg: asyncio.TaskGroup) -> None:
+        flush_topic = self.core.topics.flush(self.config.analyzer_id)
         async for message in client.messages:
-            effects = self.core.handle(
-                message.topic.value, _as_bytes(message.payload), time.monotonic()
-            )
-            self._apply(effects, client, tg)
+            payload = _as_bytes(message.payload)
+            if message.topic.value == flush_topic:
+                if payload == self._flush_marker:
+                    self._flushed.set()
+                continue
+            self._apply(self.core.handle(message.topic.value, payload, time.monotonic()),
+                        client, tg)
 
     async def _send(self, client: aiomqtt.Client, tg: asyncio.TaskGroup) -> None:
         window = asyncio.Semaphore(self.config.max_inflight)
@@ -767,6 +782,16 @@ class AnalyzerService:
 
     async def _stopper(self, client: aiomqtt.Client, tg: asyncio.TaskGroup) -> None:
         await self._stop.wait()
+        # Batches already delivered were acknowledged on receipt: analyse them before
+        # finishing. Stop the inflow, then send ourselves a marker; the broker delivers
+        # it after everything it sent us before, so once it is back all is in.
+        await client.unsubscribe(self.core.sample_subscriptions())
+        self._flush_marker = uuid.uuid4().hex.encode()
+        self._flushed.clear()
+        await client.publish(
+            self.core.topics.flush(self.config.analyzer_id), self._flush_marker, qos=1
+        )
+        await self._flushed.wait()
         self._apply(self.core.finish_all(time.monotonic()), client, tg)
         await self.outbox.drained()
         if self.config.share:

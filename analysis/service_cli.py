@@ -122,3 +122,19 @@ def analyzer(
 def add_analyzer_command(app: typer.Typer) -> None:
     """Register ``bandsense analyzer`` on the root app."""
     app.command("analyzer")(analyzer)
+
+
+def _standalone() -> typer.Typer:
+    """``python -m analysis.service_cli``: the command without the rest of bandsense."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _root() -> None:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    add_analyzer_command(app)
+    return app
+
+
+if __name__ == "__main__":
+    _standalone()()

@@ -99,10 +99,13 @@ class Results:
 
 
 @contextlib.asynccontextmanager
-async def collecting(host: str, port: int) -> AsyncIterator[Results]:
+async def collecting(
+    host: str, port: int, topic: str = f"{PREFIX}/+/analysis/#"
+) -> AsyncIterator[Results]:
+    """Collect what is published on ``topic`` (default: all analysis results)."""
     results = Results()
     async with aiomqtt.Client(host, port) as client:
-        await client.subscribe(f"{PREFIX}/+/analysis/#", qos=1)
+        await client.subscribe(topic, qos=1)
 
         async def pump() -> None:
             async for message in client.messages:
