@@ -199,6 +199,9 @@ class Publisher:
             clean_session=True,
             tls_params=aiomqtt.TLSParameters() if self.broker.tls else None,
         )
+        # Up to max_inflight publishes are pending by design (pipelining); aiomqtt would
+        # warn about every one past 10.
+        client.pending_calls_threshold = self.max_inflight + 1
         async with client:
             self.stats.connects += 1
             self.backoff.reset()
