@@ -22,7 +22,7 @@ from scipy import ndimage
 _WARMUP = 64  # samples used to fix the nominal interval and the noise scale
 _LAG_S = 0.2  # the rest reference ignores the most recent samples (the rise itself)
 _REF_S = 1.0  # ... and looks this far back
-_QUIET_S = 0.4  # quiet this long near rest -> cut
+_QUIET_S = 0.25  # quiet this long near rest -> cut
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
 
 

@@ -46,7 +46,6 @@ class ShapeTables:
     names: tuple[str, ...]
     value: np.ndarray  # (K, _NU) S(u)
     slope: np.ndarray  # (K, _NU) S'(u)
-    curve: np.ndarray  # (K, _NU) S''(u)
     inverse: np.ndarray  # (K, _NU) S^-1(z) on a uniform z grid
 
 
@@ -73,12 +72,11 @@ def shape_tables() -> ShapeTables:
     value = np.clip(np.array(rows), 0.0, 1.0)
     value[:, 0], value[:, -1] = 0.0, 1.0
     slope = np.gradient(value, u, axis=1)
-    curve = np.gradient(slope, u, axis=1)
     inverse = np.empty_like(value)
     for k in range(len(rows)):
         # S is strictly increasing inside (0, 1); np.maximum.accumulate guards rounding.
         inverse[k] = np.interp(u, np.maximum.accumulate(value[k]), u)
-    return ShapeTables(tuple(names), value, slope, curve, inverse)
+    return ShapeTables(tuple(names), value, slope, inverse)
 
 
 def _lookup(table: np.ndarray, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -153,7 +151,8 @@ def fit_rise(
 
     # 2. Gauss-Newton on (L, A, t0, D) for the best candidates.
     p = params[best]
-    p = _gauss_newton(tab, best, tc, y, p, iterations=5, high=high0 if fix_high else None)
+    p = _gauss_newton(tab, best, tc, y, p, iterations=5, high=high0 if fix_high else None,
+                      slope=not fix_high)
     sse_b = _sse(tab, best, tc, y, p)
     # Reject diverged candidates: the transition must lie within the data, with an
     # amplitude close to the one seen, and its flat ends may only extend the 10%-90%
@@ -183,48 +182,55 @@ def fit_rise(
     )
 
 
-def _sse(tab: ShapeTables, rows: np.ndarray, t: np.ndarray, y: np.ndarray,
-         p: np.ndarray) -> np.ndarray:
-    u = (t[None, :] - p[:, 2:3]) / p[:, 3:4]
+def _model(tab: ShapeTables, rows: np.ndarray, t: np.ndarray, p: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Model values and the pieces the Jacobian needs: (y, u, S'(u) inside, after-arrival)."""
+    d = p[:, 3:4]
+    u = (t[None, :] - p[:, 2:3]) / d
     s = _lookup(tab.value, rows, u)
     ds = np.where((u > 0) & (u < 1), _lookup(tab.slope, rows, u), 0.0)
-    r = y[None, :] - p[:, 0:1] - p[:, 1:2] * s - p[:, 4:5] * ds / p[:, 3:4]
+    after = np.maximum(t[None, :] - p[:, 2:3] - d, 0.0)
+    y = p[:, 0:1] + p[:, 1:2] * s + p[:, 4:5] * after
+    return y, u, ds, after
+
+
+def _sse(tab: ShapeTables, rows: np.ndarray, t: np.ndarray, y: np.ndarray,
+         p: np.ndarray) -> np.ndarray:
+    m, _, _, _ = _model(tab, rows, t, p)
+    r = y[None, :] - m
     out: np.ndarray = (r * r).sum(1)
     return out
 
 
 def _gauss_newton(tab: ShapeTables, rows: np.ndarray, t: np.ndarray, y: np.ndarray,
                   p: np.ndarray, iterations: int, high: float | None,
-                  fit_c: bool = False) -> np.ndarray:
-    """Least squares of ``y = L + A S(u) + C S'(u) / D``, ``u = (t - t0) / D``.
+                  slope: bool = False) -> np.ndarray:
+    """Least squares of ``y = L + A S(u) + B max(t - t0 - D, 0)``, ``u = (t - t0) / D``.
 
-    ``p`` rows are ``(L, A, t0, D, C)``. The ``C`` term is a force proportional to the
-    movement's speed (a viscous band). It is off by default: on force alone it is nearly
-    indistinguishable from a shift of ``t0`` (``S(u - e) ~ S(u) - e S'(u)``), so fitting
-    it trades a small bias for a large variance (measured worse on both simulators).
-    With ``high`` the top level is fixed: ``A = high - L``.
+    ``p`` rows are ``(L, A, t0, D, B)``. ``B`` (with ``slope``) is a slow drift of the
+    plateau after arrival: sag, stress relaxation, the start of a breath. Without it a
+    sloping plateau drags the fitted arrival towards the plateau's mean level.
+    With ``high`` the top level is fixed (``A = high - L``) and there is no plateau term.
+    (A term proportional to speed, for a viscous band, was tried: on force alone it is
+    nearly indistinguishable from a shift of ``t0`` and made both simulators worse.)
     """
     p = p.copy()
     if high is not None:
         p[:, 1] = high - p[:, 0]
     for _ in range(iterations):
+        m, u, ds, after = _model(tab, rows, t, p)
         d = p[:, 3:4]
-        u = (t[None, :] - p[:, 2:3]) / d
-        s = _lookup(tab.value, rows, u)
-        inside = (u > 0) & (u < 1)
-        ds = np.where(inside, _lookup(tab.slope, rows, u), 0.0)
-        dds = np.where(inside, _lookup(tab.curve, rows, u), 0.0) if fit_c else 0.0
-        amp, c = p[:, 1:2], p[:, 4:5]
-        r = y[None, :] - p[:, 0:1] - amp * s - c * ds / d
-        j_t0 = -amp * ds / d - c * dds / (d * d)
-        j_d = -amp * ds * u / d - c * (dds * u + ds) / (d * d)
-        j_c = ds / d
-        if high is None:
-            jac = np.stack([np.ones_like(s), s, j_t0, j_d], axis=2)
-        else:  # amplitude tied to the low level: A = high - L
-            jac = np.stack([1.0 - s, j_t0, j_d], axis=2)
-        if fit_c:
-            jac = np.concatenate([jac, j_c[..., None]], axis=2)
+        amp, b = p[:, 1:2], p[:, 4:5]
+        r = y[None, :] - m
+        past = (after > 0).astype(float)
+        j_t0 = -amp * ds / d - b * past
+        j_d = -amp * ds * u / d - b * past
+        s = (m - p[:, 0:1] - b * after) / np.where(amp == 0, 1.0, amp)
+        cols = [np.ones_like(s), s] if high is None else [1.0 - s]
+        cols += [j_t0, j_d]
+        if slope and high is None:
+            cols.append(after)
+        jac = np.stack(cols, axis=2)
         npar = jac.shape[2]
         jtj = np.einsum("kni,knj->kij", jac, jac) + 1e-9 * np.eye(npar)[None]
         jtr = np.einsum("kni,kn->ki", jac, r)
@@ -232,10 +238,11 @@ def _gauss_newton(tab: ShapeTables, rows: np.ndarray, t: np.ndarray, y: np.ndarr
             step = np.linalg.solve(jtj, jtr[..., None])[..., 0]
         except np.linalg.LinAlgError:
             break
-        if not fit_c:
-            step = np.concatenate([step, np.zeros((len(step), 1))], axis=1)
         if high is not None:
-            step = np.stack([step[:, 0], -step[:, 0], step[:, 1], step[:, 2], step[:, 3]], axis=1)
+            step = np.stack([step[:, 0], -step[:, 0], step[:, 1], step[:, 2],
+                             np.zeros(len(step))], axis=1)
+        elif not slope:
+            step = np.concatenate([step, np.zeros((len(step), 1))], axis=1)
         # Keep steps sane: never let the duration collapse or jump by more than half.
         step[:, 3] = np.clip(step[:, 3], -0.5 * p[:, 3], 0.5 * p[:, 3])
         step[:, 2] = np.clip(step[:, 2], -0.5 * p[:, 3], 0.5 * p[:, 3])

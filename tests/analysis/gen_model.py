@@ -48,10 +48,13 @@ def _draw_profile(rng: np.random.Generator) -> tuple[str, tuple[float, float]]:
     kind = str(rng.choice(PROFILES, p=[0.5, 0.2, 0.15, 0.15]))
     if kind == "beta":
         return kind, (float(rng.uniform(1.8, 4.5)), float(rng.uniform(1.8, 4.5)))
+    # Truncated sigmoids: steep enough that the truncation is a visible start (a
+    # steeper logistic spends its first 10% of time moving < 0.5% of the range: that
+    # "start" is not a physical instant any sensor could see).
     if kind == "logistic":
-        return kind, (float(rng.uniform(5.0, 7.0)), 0.0)
+        return kind, (float(rng.uniform(3.5, 5.0)), 0.0)
     if kind == "gauss_velocity":
-        return kind, (float(rng.uniform(2.0, 2.6)), 0.0)
+        return kind, (float(rng.uniform(1.5, 2.2)), 0.0)
     return kind, (0.0, 0.0)
 
 
@@ -163,8 +166,9 @@ def generate(seed: int, cfg: GenConfig | None = None) -> Generated:
         mod = 1.0 + mv["tremor"] * np.sin(2 * np.pi * mv["tremor_hz"] * ts) * at_top
         pause = mv["top_end"] - mv["top_start"]
         if pause > 0:
+            # Sag: range lost over the pause, kept through the release.
             since = np.clip((ts - mv["top_start"]) / pause, 0, 1)
-            mod -= mv["sag"] * since * at_top
+            mod -= mv["sag"] * since
             phase = 2 * np.pi * (ts - mv["top_start"]) / mv["breath_s"]
             mod += mv["breath"] * np.sin(phase) * at_top
         x[i0:i1] += mv["amp"] * p * mod
