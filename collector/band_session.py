@@ -66,6 +66,7 @@ class SessionConfig:
     clock: ClockConfig = field(default_factory=ClockConfig)
     sequencer: SequencerConfig = field(default_factory=SequencerConfig)
     stop_stream_on_exit: bool = True
+    status_every_s: float = 10.0  # refresh the retained status (counters) this often
 
 
 @dataclass
@@ -134,6 +135,7 @@ class BandSession:
         self._samples_per_frame = 1
         self._silent_checks = 0
         self._next_liveness_check = 0.0
+        self._status_pushed_at = 0.0
 
     # -- public ---------------------------------------------------------------------------
 
@@ -512,6 +514,8 @@ class BandSession:
                 self._resend_task = asyncio.create_task(self._resend(client, request))
         if self.batcher.due(now, self.config.batch_max_age_s):
             self._publish_batches(self.batcher.flush())
+        if now - self._status_pushed_at >= self.config.status_every_s:
+            self._push_status()
         await self._check_liveness(client, now)
 
     async def _resend(self, client: BleakClient, request: ResendRequest) -> None:
@@ -584,6 +588,7 @@ class BandSession:
         )
 
     def _push_status(self) -> None:
+        self._status_pushed_at = time.monotonic()
         self.publisher.set_status(self.status_message())
 
     def _event(self, kind: EventKind, **fields: Any) -> None:

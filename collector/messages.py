@@ -18,7 +18,6 @@ EventKind = Literal[
     "battery",  # battery level changed
     "gap",  # frames the band no longer held: lost for good
     "band_restarted",  # the band's sequence numbers/clock started over
-    "spool_overflow",  # the spool was full and messages were dropped
 ]
 
 
