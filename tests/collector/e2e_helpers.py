@@ -20,12 +20,15 @@ from firmware_sim.scenario import load_scenario
 from firmware_sim.synth import synthesize
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-BANDSENSE = [sys.executable, "-m", "bandsense.cli"]
 
 
 def bandsense_cmd() -> list[str]:
+    """The installed console script next to this interpreter (the package is installed
+    editable in the venv, pyproject's [project.scripts])."""
     exe = Path(sys.executable).with_name("bandsense")
-    return [str(exe)] if exe.exists() else BANDSENSE
+    if not exe.exists():
+        raise AssertionError(f"{exe} missing: pip install -e .[dev] in this venv")
+    return [str(exe)]
 
 
 @dataclass
