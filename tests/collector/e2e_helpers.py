@@ -136,11 +136,11 @@ class CollectorProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def stop(self, timeout: float = 60.0) -> int:
-        """SIGTERM (a clean shutdown that flushes) and wait for the exit code."""
+    def stop(self, timeout: float = 60.0, sig: signal.Signals = signal.SIGTERM) -> int:
+        """SIGTERM or SIGINT (Ctrl-C): a clean shutdown that flushes; returns the exit code."""
         assert self.proc is not None
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -8,6 +8,7 @@ expects the simulator's faster device clock.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,14 @@ async def test_five_minutes_every_sample_once_in_order(
             spf = 58
             total_frames = frames_in_run(len(expected), spf)
             await rec.wait_for(finished(rec, name, total_frames), timeout=300)
-            assert collector.stop() == 0, collector.log()[-6000:]
+            # Ctrl-C: a clean shutdown that flushes everything and leaves an empty spool.
+            assert collector.stop(sig=signal.SIGINT) == 0, collector.log()[-6000:]
             await rec.wait_for(lambda: last_status(rec, name).get("reason") == "collector stopped")
     finally:
         if collector.proc is not None and collector.proc.poll() is None:
             collector.kill()
         sim.stop()
+    assert spooled(tmp_path / "spool" / f"{name}.sqlite") == 0
     air = sim.air(name)
     assert air["samples_per_frame"] == spf
     batches = [b for b in rec.batches if b.band_id == name]
@@ -79,6 +82,14 @@ async def test_five_minutes_every_sample_once_in_order(
     assert status["frames_missing"] == status["frames_recovered"]
     assert air["frames_resent"] >= len(air["lost_on_air_seqs"])
     assert rec.deduper.duplicates == 0
+    # Wall-clock stamps follow the device clock scaled by the speed: a straight line
+    # within a few ms of real time (the tight bounds are in test_clock.py).
+    dev = np.array([t for b in batches for t in b.device_time_us], dtype=np.float64)
+    wall = np.array([t for b in batches for t in b.time_s])
+    late = dev > dev[0] + 30e6  # after the estimate settled
+    slope, icpt = np.polyfit(dev[late], wall[late], 1)
+    assert abs(slope * 1e6 * speed - 1.0) < 1e-3
+    assert np.max(np.abs(wall[late] - (slope * dev[late] + icpt))) < 0.02
 
 
 async def test_link_drops_and_withheld_frames_are_recovered(
