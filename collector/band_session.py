@@ -241,7 +241,7 @@ class BandSession:
     async def _setup_band(self, client: BleakClient) -> None:
         await client.start_notify(self.profile.control_uuid, self._on_control)
         status = band.decode_status(await self._read(client, band.STATUS_UUID))
-        self._apply_status(status, connecting=True)
+        self.apply_status(status, connecting=True)
         await client.start_notify(self.profile.data_uuid, self.on_notification)
         with contextlib.suppress(BleakError, ValueError):
             await client.start_notify(band.STATUS_UUID, self._on_status)
@@ -325,11 +325,12 @@ class BandSession:
 
     def _on_status(self, _char: object, data: bytearray) -> None:
         try:
-            self._apply_status(band.decode_status(data), connecting=False)
+            self.apply_status(band.decode_status(data), connecting=False)
         except ProtocolError as exc:
             self._malformed("status", exc)
 
-    def _apply_status(self, status: band.BandStatus, *, connecting: bool) -> None:
+    def apply_status(self, status: band.BandStatus, *, connecting: bool) -> None:
+        """A status read (``connecting``: the one right after connecting) or notification."""
         now = time.monotonic()
         self._band_streaming = bool(status.streaming) or connecting
         if status.battery_pct != self.stats.battery_pct:
@@ -542,7 +543,7 @@ class BandSession:
         try:
             if self.profile.sequenced:
                 status = band.decode_status(await self._read(client, band.STATUS_UUID))
-                self._apply_status(status, connecting=False)
+                self.apply_status(status, connecting=False)
                 if not status.streaming:
                     log.info("%s: band stopped streaming", self.band_id)
                     return
