@@ -136,3 +136,45 @@ async def test_unix_socket(tmp_path: Path) -> None:
         async with asyncio.timeout(TIMEOUT_S):
             assert await server.wait() == 0
     assert not path.exists()
+
+
+async def test_simulator_in_process_serves_tindeq_bands_over_tcp(tmp_path: Path) -> None:
+    from bumble.core import UUID
+    from bumble.device import Peer
+
+    from bandsense.protocol import DecodedSamples, tindeq
+    from firmware_sim.simulator import Simulator, SimulatorOptions
+
+    sim = Simulator(
+        SimulatorOptions(
+            scenario=str(ONE_MINUTE), bands=2, speed=5.0, tindeq=True, truth_out=tmp_path
+        )
+    )
+    endpoint = await sim.start()
+    try:
+        assert [b.peripheral.name for b in sim.bands] == ["Progressor_SIM01", "Progressor_SIM02"]
+        async with await open_transport(endpoint.client_spec) as transport:
+            device = await central(transport, "C0:00:00:00:00:05")
+            address = await find_address(device, "Progressor_SIM02")
+            async with asyncio.timeout(TIMEOUT_S):
+                peer = Peer(await device.connect(address))
+                await peer.request_mtu(247)
+                await peer.discover_services()
+                for service in peer.services:
+                    await service.discover_characteristics()
+                (data,) = peer.get_characteristics_by_uuid(UUID(tindeq.DATA_UUID))
+                (control,) = peer.get_characteristics_by_uuid(UUID(tindeq.CONTROL_POINT_UUID))
+                queue: asyncio.Queue[bytes] = asyncio.Queue()
+                await peer.subscribe(data, queue.put_nowait)
+                await peer.write_value(control, tindeq.encode_start_weight(), with_response=True)
+                decoded = [tindeq.decode_notification(await queue.get()) for _ in range(3)]
+    finally:
+        await sim.close()
+    assert all(isinstance(d, DecodedSamples) for d in decoded)
+    synth = sim.bands[1].synthesis
+    first = decoded[0]
+    assert isinstance(first, DecodedSamples)
+    # 80 Hz resampled from the scenario's 200 Hz grid: the first sample is the first one.
+    assert abs(first.force_n[0] - synth.force_n[0]) < 1e-4
+    air = json.loads((tmp_path / "bandsense-sim-02" / "air.json").read_text())
+    assert air["advertised_name"] == "Progressor_SIM02" and air["sample_rate_hz"] == 80
