@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from firmware_sim.synth import synthesize
 T0 = 1_764_000_000.0  # wall-clock start of the simulated streams (Unix seconds)
 WAIT_S = 60.0  # upper bound of every wait (shared 2-core CI), never a sleep
 PREFIX = "bandsense"
+# aiomqtt warns on each publish beyond 10 pending: the tests flood on purpose.
+QUIET_MQTT_LOG = logging.getLogger("tests.analysis_service.publisher")
+QUIET_MQTT_LOG.setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ def batches(
 
 async def publish(url_host: str, port: int, messages: Iterable[tuple[str, bytes]]) -> None:
     """Publish with QoS 1 and wait for every PUBACK."""
-    async with aiomqtt.Client(url_host, port, max_inflight_messages=200) as client:
+    async with aiomqtt.Client(url_host, port, max_inflight_messages=200,
+                              logger=QUIET_MQTT_LOG) as client:
         window = asyncio.Semaphore(200)
 
         async def one(topic: str, payload: bytes) -> None:
