@@ -35,10 +35,13 @@ class Cut:
     rest_n: float  # rest level before the activity
 
 
-def _med3(x: np.ndarray) -> np.ndarray:
-    """Median of each sample with its two predecessors (removes single-sample spikes)."""
-    a, b, c = x[:-2], x[1:-1], x[2:]
-    out: np.ndarray = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+def _running_median(x: np.ndarray, k: int) -> np.ndarray:
+    """Median of each sample with its ``k - 1`` predecessors (``len(x) - k + 1`` values).
+
+    Removes spikes up to ``k // 2`` samples wide; the detector only needs to know where
+    movements are, so the delay of ``k // 2`` samples does not matter.
+    """
+    out: np.ndarray = np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
     return out
 
 
@@ -58,8 +61,10 @@ class Detector:
         self._rest = 0.0
         self._peak = -np.inf
         self._k_lag = self._k_ref = self._k_quiet = self._k_max = 0
+        self._k_med = 5
         self._thr_on = 0.0
         self._m_full = np.empty(0)
+        self._low_seen = False
         self._off = 0
 
     @property
@@ -80,6 +85,8 @@ class Detector:
         self._k_ref = max(2, round(_REF_S / self.dt))
         self._k_quiet = max(3, round(_QUIET_S / self.dt))
         self._k_max = max(10, round(_MAX_ACTIVE_S / self.dt))
+        # Median over ~40 ms (at least 5, at most 15 samples): spikes of a few samples go.
+        self._k_med = int(min(15, max(5, 2 * round(0.02 / self.dt) + 1)))
         self._warm, self._warm_t = [], []
         return tt, ft
 
@@ -93,13 +100,13 @@ class Detector:
         self.n_seen += len(f)
         # Filtered signal for the new samples, using carried raw history for the median
         # (the very first samples of the stream are padded with the first value).
-        hist = self._hist
-        if len(hist) < 2:
-            hist = np.concatenate([np.full(2 - len(hist), f[0] if len(hist) == 0 else hist[0]),
+        hist, h = self._hist, self._k_med - 1
+        if len(hist) < h:
+            hist = np.concatenate([np.full(h - len(hist), f[0] if len(hist) == 0 else hist[0]),
                                    hist])
         raw = np.concatenate([hist, f])
-        m_new = _med3(raw)
-        self._hist = raw[-2:]
+        m_new = _running_median(raw, self._k_med)
+        self._hist = raw[-h:]
         keep = self._k_lag + self._k_ref + self._k_quiet + 2
         m = np.concatenate([self._mhist, m_new])
         off = len(m) - len(m_new)  # index in m of the first new sample
@@ -149,6 +156,7 @@ class Detector:
             if len(hits):
                 j = a + int(hits[0])
                 self.active = True
+                self._low_seen = False
                 self._trigger = base + j
                 self._rest = float(ref[j])
                 self._peak = float(m[j])
@@ -165,14 +173,28 @@ class Detector:
             idx = np.arange(a, b) + base
             full = idx - (k - 1) >= self._trigger  # a whole quiet window inside the activity
             quiet = qrange[a:b] < np.maximum(4.0 * self.sigma, 0.015 * amp)
-            low = (m[a:b] - self._rest) < 0.2 * amp
+            rel = m[a:b] - self._rest
+            low = rel < 0.2 * amp
             too_long = idx - self._trigger >= self._k_max
-            hits = np.flatnonzero((full & quiet & low) | too_long)
+            # Continuous reps never rest quietly: cut in the valley once the next rise is
+            # under way (back low since the last cut, now above 35% again). The rising
+            # movement is then analysed with the next window.
+            was_low = np.maximum.accumulate(low | self._low_seen)
+            prev_low = np.concatenate([[self._low_seen], was_low[:-1]])
+            valley = prev_low & (rel > 0.35 * amp) & (amp > 3.0 * self._thr())
+            hits = np.flatnonzero((full & quiet & low) | too_long | valley)
             if len(hits) == 0:
                 self._peak = float(peak[-1])
+                self._low_seen = bool(was_low[-1])
                 continue
             j = a + int(hits[0])
             cuts.append(Cut(trigger=self._trigger, cut=base + j, rest_n=self._rest))
+            self._low_seen = False
+            if valley[j - a] and not (full[j - a] and quiet[j - a] and low[j - a]):
+                # Stay active: the next movement has begun.
+                self._trigger = base + j
+                self._peak = float(m[j])
+                return j + 1
             self.active = False
             self._peak = -np.inf
             # Noise scale follows the sensor (the quiet window just seen), slowly.

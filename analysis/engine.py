@@ -79,6 +79,10 @@ class Engine:
             return []
         if next_trigger is None and self.detector.active:
             next_trigger = self.detector._trigger
+        if self._carry is not None:
+            # An unfinished movement (left for the next window) is activity already.
+            carry = self._index_of(self._carry)
+            next_trigger = carry if next_trigger is None else min(next_trigger, carry)
         if next_trigger is not None and self._buf0 + j >= next_trigger:
             return []
         return self._take(self.sets.close())

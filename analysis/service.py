@@ -12,7 +12,7 @@ Why band ownership: a shared subscription hands each *message* to one member of 
 group (mosquitto round-robins), but a live analyzer needs *every* batch of its band. So
 the shared subscription is used to discover bands and spread them: the analyzer that
 receives a band's batch while nobody alive owns the band claims it (retained message on
-``<prefix>/<band>/analysis/owner``), subscribes to that band's samples directly and
+``<prefix>/<band>/analysis/owner/<group>``), subscribes to that band's samples directly and
 analyses all of them; the other members drop that band's shared copies unparsed. The
 broker orders the claims on one topic the same way for every subscriber, so when two
 analyzers claim at once, every member agrees that the last claim wins and the other one
@@ -175,9 +175,12 @@ class AnalysisTopics:
     def result(self, band_id: str, kind: str) -> str:
         return f"{self.prefix}/{band_id}/analysis/{kind}"
 
-    @property
-    def owner_filter(self) -> str:
-        return f"{self.prefix}/+/analysis/owner"
+    def owner(self, band_id: str, group: str) -> str:
+        """The retained claim of ``band_id`` in share group ``group``."""
+        return f"{self.prefix}/{band_id}/analysis/owner/{group}"
+
+    def owner_filter(self, group: str) -> str:
+        return f"{self.prefix}/+/analysis/owner/{group}"
 
     @property
     def presence_filter(self) -> str:
@@ -211,7 +214,7 @@ def _middle(topic: str, head: str, tail: str) -> str | None:
 
 
 class Claim(BaseModel):
-    """Retained on ``<prefix>/<band>/analysis/owner``: which analyzer analyses the band."""
+    """Retained on ``<prefix>/<band>/analysis/owner/<group>``: the analyzer of the band."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: str = "owner"
@@ -352,7 +355,7 @@ class AnalyzerCore:
         so retained claims are known before the first batch arrives."""
         subs = [self.topics.flush(self.me)]
         if self.config.share:
-            subs += [self.topics.presence_filter, self.topics.owner_filter]
+            subs += [self.topics.presence_filter, self.topics.owner_filter(self.config.group)]
         return [*subs, *self.sample_subscriptions()]
 
     def sample_subscriptions(self) -> list[str]:
@@ -382,7 +385,7 @@ class AnalyzerCore:
         if band is not None:
             return self._on_samples(band, payload, now)
         if self.config.share:
-            band = self.topics.band_of(topic, "analysis/owner")
+            band = self.topics.band_of(topic, f"analysis/owner/{self.config.group}")
             if band is not None:
                 return self._on_claim(band, payload)
             analyzer = self.topics.analyzer_of(topic)
@@ -405,7 +408,7 @@ class AnalyzerCore:
         try:
             claim = Claim.model_validate_json(payload)
         except ValidationError:
-            self._malformed(f"{band}/analysis/owner", "invalid claim")
+            self._malformed(f"{band}/analysis/owner/{self.config.group}", "invalid claim")
             return Effects()
         self.claims[band] = claim.analyzer
         if claim.analyzer != self.me and band in self.bands:
@@ -424,7 +427,8 @@ class AnalyzerCore:
         self.stats.claims += 1
         self.claims[band] = self.me
         body = Claim(analyzer=self.me, group=self.config.group, time_s=time.time())
-        return Outgoing(self.topics.result(band, "owner"), body.model_dump_json().encode(), 1, True)
+        topic = self.topics.owner(band, self.config.group)
+        return Outgoing(topic, body.model_dump_json().encode(), 1, True)
 
     def _on_samples(self, band: str, payload: bytes, now: float) -> Effects:
         self.stats.messages += 1
@@ -574,7 +578,8 @@ class AnalyzerCore:
             effects.unsubscribe.append(self.topics.samples(band))
             if self.claims.get(band) == self.me:
                 del self.claims[band]
-                effects.publish.append(Outgoing(self.topics.result(band, "owner"), b"", 1, True))
+                topic = self.topics.owner(band, self.config.group)
+                effects.publish.append(Outgoing(topic, b"", 1, True))
         return effects
 
 

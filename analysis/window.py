@@ -49,11 +49,11 @@ class WindowResult:
     carry_from_s: float | None
 
 
-def despike(f: np.ndarray) -> np.ndarray:
-    """Hampel filter: replace samples far from the running median of 5 by that median."""
-    if len(f) < 5:
+def despike(f: np.ndarray, size: int = 5) -> np.ndarray:
+    """Hampel filter: replace samples far from the running median by that median."""
+    if len(f) < size:
         return f.copy()
-    med = ndimage.median_filter(f, size=5, mode="nearest")
+    med = ndimage.median_filter(f, size=size, mode="nearest")
     resid = f - med
     scale = 1.4826 * float(np.median(np.abs(resid))) + 1e-9
     bad = np.abs(resid) > max(6.0 * scale, 0.05)
@@ -99,7 +99,11 @@ def analyze_window(
     """Movements after ``after_s`` (end of the last one reported) in the window."""
     if len(t) < 8 or t[-1] - t[0] < 0.5:
         return WindowResult([], None)
-    fd = despike(f)
+    step = float(np.median(np.diff(t)))
+    # The median spans ~50 ms (5..15 samples): wide enough for spikes of a few samples,
+    # short enough that a smooth movement is monotone inside it (and so untouched).
+    k = int(min(15, max(5, 2 * round(0.025 / step) + 1))) if step > 0 else 5
+    fd = despike(f, k)
     tg = np.arange(t[0], t[-1] + 1e-9, 1.0 / GRID_HZ)
     # Valid grid points: a raw sample within _GAP_S (no fit across gaps).
     pos = np.searchsorted(t, tg)
@@ -110,7 +114,7 @@ def analyze_window(
     y_seg = _lowpass(g, _SEG_HZ)
     sg = None
     if s is not None and np.all(np.isfinite(s)):
-        sg = _lowpass(_to_grid(t, despike(s), tg), _FIT_HZ)
+        sg = _lowpass(_to_grid(t, despike(s, k), tg), _FIT_HZ)
     # Force is fitted only without stretch (see _combine); its levels then come from the
     # movement-finding signal.
     y_fit = _lowpass(g, _FIT_HZ) if sg is None else y_seg
@@ -135,7 +139,7 @@ def analyze_window(
         low_l, low_r = float(y_seg[vl]), float(y_seg[vr])
         top = float(y_seg[p])
         amp = top - min(low_l, low_r)
-        if n == len(peaks) - 1 and (y_seg[-1] - low_l) > 0.3 * (top - low_l):
+        if n == len(peaks) - 1 and (np.min(y_seg[p:]) - low_l) > 0.25 * (top - low_l):
             # Still up at the end of the window: analyse it with the next window.
             carry = float(tg[vl])
             break
