@@ -176,7 +176,7 @@ class SimPeripheral:
     """Common machinery: Bumble device, advertising, connection, paced sender loop.
 
     Subclasses provide the GATT database (:meth:`build_services`), the control-point
-    handling (:meth:`on_control_write`) and the payloads of frames (:meth:`payloads`).
+    handling (:meth:`execute_command`) and the payloads of frames (:meth:`payloads`).
     """
 
     service_uuid: str = SERVICE_UUID
