@@ -54,7 +54,7 @@ from bandsense.protocol.band import (
 )
 from firmware_sim.firmware import FW_VERSION, BandFirmware, CommandOutcome, FirmwareConfig, Tick
 from firmware_sim.sample_source import SampleSource
-from firmware_sim.vlink import detach_controller, new_controller
+from firmware_sim.vlink import SimLink, detach_controller, new_controller
 
 log = logging.getLogger(__name__)
 
@@ -579,7 +579,7 @@ class InProcessLink:
     """
 
     def __init__(self, *, speed: float = 1.0, link: LocalLink | None = None) -> None:
-        self.link = link or LocalLink()
+        self.link = link or SimLink()
         self.clock = VirtualClock(speed)
         self.bands: list[SimPeripheral] = []
         self.controllers: list[Controller] = []

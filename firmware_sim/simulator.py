@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bumble.link import LocalLink
-
 from bandsense.errors import UserError
 from firmware_sim.hci_server import HciEndpoint, HciServer
 from firmware_sim.peripheral import (
@@ -40,6 +38,7 @@ from firmware_sim.sample_source import SampleSource, from_synthesis
 from firmware_sim.scenario import load_scenario
 from firmware_sim.synth import Synthesis, synthesize
 from firmware_sim.tindeq_mode import TindeqPeripheral, tindeq_config
+from firmware_sim.vlink import SimLink
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ class Simulator:
         if options.speed <= 0:
             raise UserError("--speed must be > 0")
         self.options = options
-        self.link = LocalLink()
+        self.link = SimLink()
         self.clock = VirtualClock(options.speed)
         self.server = HciServer(self.link)
         self.bands: list[SimBand] = []

@@ -71,6 +71,31 @@ class SimController(Controller):
         return super().on_hci_disconnect_command(command)
 
 
+class SimLink(LocalLink):
+    """A ``LocalLink`` that hands advertisements only to controllers that listen.
+
+    Bumble's link delivers every advertising PDU to every controller; with 20 bands
+    advertising every 20 ms that is 19 000 useless callbacks a second. Only a scanning
+    controller, or one waiting to connect, does anything with an advertisement
+    (connection requests still go to everyone: the advertiser must get them).
+    """
+
+    def send_advertising_pdu(
+        self, sender_controller: Controller, packet: ll.AdvertisingPdu
+    ) -> None:
+        if not isinstance(packet, ll.AdvInd | ll.AdvExtInd):
+            super().send_advertising_pdu(sender_controller, packet)
+            return
+        loop = asyncio.get_running_loop()
+        for controller in self.controllers:
+            if controller is not sender_controller and (
+                controller.le_scan_enable
+                or controller.pending_le_connection is not None
+                or controller.pending_periodic_advertising_syncs
+            ):
+                loop.call_soon(controller.on_ll_advertising_pdu, packet)
+
+
 def new_controller(
     link: LocalLink, name: str, public_address: hci.Address | str | None = None
 ) -> Controller:
