@@ -153,6 +153,10 @@ class MosquittoServer:
             "connection_messages true",
             "log_timestamp true",
         ]
+        if os.geteuid() == 0:
+            # As root mosquitto drops to user `mosquitto`, which cannot write the log or
+            # the persistence file in root's private tmp folders (and fails silently).
+            lines.append("user root")
         if self.persistence:
             lines.append(f"persistence_location {self.workdir}/")
             lines.append("autosave_interval 0")

@@ -151,3 +151,33 @@ async def test_mosquitto_queues_more_than_the_default_1000_for_an_offline_subscr
                 if len(received) == n:
                     break
     assert received == list(range(n))
+
+
+async def test_persistent_mosquitto_keeps_queued_messages_across_a_restart(
+    mosquitto_factory: Callable[..., MosquittoServer],
+) -> None:
+    broker = mosquitto_factory(persistence=True)
+    async with aiomqtt.Client(
+        broker.host, broker.port, identifier="keeper", clean_session=False
+    ) as sub:
+        await sub.subscribe("keep/#", qos=1)
+    async with aiomqtt.Client(broker.host, broker.port, identifier="pub") as pub:
+        for i in range(50):
+            await pub.publish(f"keep/{i}", str(i).encode(), qos=1)
+
+    broker.stop()
+    assert (broker.workdir / "mosquitto.db").is_file()
+    broker.start()
+
+    received: list[int] = []
+    async with aiomqtt.Client(
+        broker.host, broker.port, identifier="keeper", clean_session=False
+    ) as sub:
+        async with asyncio.timeout(20):
+            async for message in sub.messages:
+                assert isinstance(message.payload, bytes)
+                received.append(int(message.payload))
+                if len(received) == 50:
+                    break
+    assert received == list(range(50))
+    assert "keeper" in broker.log()  # the log file is written (connection messages)
