@@ -269,6 +269,10 @@ class SimPeripheral:
     # -- lifecycle ---------------------------------------------------------------
     async def start(self) -> None:
         """Power on and advertise (every 20 ms, restarted after each disconnection)."""
+        async with asyncio.timeout(_COMMAND_TIMEOUT_S):
+            await self._start()
+
+    async def _start(self) -> None:
         await self.device.power_on()
         self._advertising_set = await self.device.create_advertising_set(
             advertising_parameters=AdvertisingParameters(
@@ -638,7 +642,8 @@ class InProcessLink:
             address=hci.Address(addr) if isinstance(addr, str) else addr,
             host=Host(controller, AsyncPipeSink(controller)),
         )
-        await device.power_on()
+        async with asyncio.timeout(_COMMAND_TIMEOUT_S):
+            await device.power_on()
         return device
 
     def drop_controller(self, controller: Controller) -> int:

@@ -39,12 +39,13 @@ async def find_address(device: Device, name: str, timeout: float = TIMEOUT_S) ->
 
     device.on(Device.EVENT_ADVERTISEMENT, on_advertisement)
     try:
-        await device.start_scanning(filter_duplicates=False)
         async with asyncio.timeout(timeout):
+            await device.start_scanning(filter_duplicates=False)
             return await found
     finally:
         device.remove_listener(Device.EVENT_ADVERTISEMENT, on_advertisement)
-        await device.stop_scanning()
+        async with asyncio.timeout(timeout):
+            await device.stop_scanning()
 
 
 @dataclass

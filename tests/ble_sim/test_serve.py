@@ -54,7 +54,8 @@ async def served(*args: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, 
     finally:
         if proc.returncode is None:
             proc.kill()
-            await proc.wait()
+            async with asyncio.timeout(TIMEOUT_S):
+                await proc.wait()
 
 
 async def central(transport: Transport, address: str) -> Device:
@@ -93,7 +94,8 @@ async def test_client_killed_then_reconnect_and_stream_again(tmp_path: Path) -> 
         assert await read_line(doomed.stdout, "start ") == "start SUCCESS"
         seen = [await read_line(doomed.stdout, "frame ") for _ in range(3)]
         doomed.send_signal(signal.SIGKILL)
-        await doomed.wait()
+        async with asyncio.timeout(TIMEOUT_S):
+            await doomed.wait()
         last_seen = int(seen[-1].split()[1])
 
         # 2. The band is advertising again (no ghost connection): reconnect, streaming went on.
@@ -106,7 +108,8 @@ async def test_client_killed_then_reconnect_and_stream_again(tmp_path: Path) -> 
         sink = transport.sink
         assert hasattr(sink, "transport")
         sink.transport.abort()
-        await transport.close()
+        async with asyncio.timeout(TIMEOUT_S):
+            await transport.close()
 
         async with await open_transport(client_spec) as again:
             device = await central(again, "C0:00:00:00:00:03")
