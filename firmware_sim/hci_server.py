@@ -129,7 +129,6 @@ class _ClientProtocol(asyncio.Protocol):
             log.info("HCI client %d gone, %d connection(s) ended", self.number, ended)
             self.controller = None
         self.parser = None
-        self.server._client_gone.set()
 
     def pause_writing(self) -> None:
         self.writable.clear()
@@ -147,7 +146,6 @@ class HciServer:
         self._server: asyncio.Server | None = None
         self._clients: set[_ClientProtocol] = set()
         self._numbers = itertools.count(1)
-        self._client_gone = asyncio.Event()
 
     @property
     def client_count(self) -> int:
