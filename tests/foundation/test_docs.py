@@ -54,3 +54,16 @@ def test_every_field_is_in_the_docs_table(name: str) -> None:
     cls: type[BaseModel] = getattr(model, name)
     for field in cls.model_fields:
         assert f"`{field}`" in section, f"{name}.{field} is not documented"
+
+
+def test_relative_links_in_readme_and_docs_point_at_files() -> None:
+    root = Path(__file__).parents[2]
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(root)} -> {target}")
+    assert broken == []
