@@ -731,10 +731,12 @@ class AnalyzerService:
             self.stats.connects += 1
             self.backoff.reset()
             hello = self.core.on_connect(time.monotonic())
-            if hello is not None:
-                await client.publish(hello.topic, hello.payload, qos=1, retain=True)
             for topic in self.core.subscriptions():
                 await client.subscribe(topic, qos=1)
+            # Presence means "subscribed": announced before any claim this connection makes
+            # (claims go out through the sender, which starts below).
+            if hello is not None:
+                await client.publish(hello.topic, hello.payload, qos=1, retain=True)
             self.subscribed.set()
             async with self._connected:
                 self._connected.notify_all()

@@ -28,11 +28,13 @@ def service_config(
     share: bool = True,
     idle_timeout_s: float = 30.0,
     live_rate_hz: float = 10.0,
+    persistent_session: bool = False,
 ) -> ServiceConfig:
     """The service configuration from the settings (flags already merged in) and flags.
 
-    ``mqtt.client_id``, when set, is the analyzer's id and MQTT client id with a persistent
-    session, so the broker keeps this analyzer's messages while it reconnects.
+    ``mqtt.client_id``, when set, is the analyzer's id (and MQTT client id);
+    ``persistent_session`` needs it: the broker then queues this analyzer's messages while
+    it reconnects (see docs/analyzer-service.md for the catch with shared subscriptions).
     """
     mqtt = settings.mqtt
     try:
@@ -41,6 +43,8 @@ def service_config(
         raise UserError(f"--group: {exc}") from None
     if idle_timeout_s <= 0 or live_rate_hz <= 0:
         raise UserError("--idle-timeout and --live-rate must be > 0")
+    if persistent_session and mqtt.client_id is None:
+        raise UserError("--persistent-session needs a stable id: set mqtt.client_id")
     config = ServiceConfig(
         host=mqtt.host,
         port=mqtt.port,
@@ -53,7 +57,7 @@ def service_config(
         share=share,
         idle_timeout_s=idle_timeout_s,
         live_rate_hz=live_rate_hz,
-        persistent_session=mqtt.client_id is not None,
+        persistent_session=persistent_session,
         backoff_initial_s=settings.collector.backoff_initial_s,
         backoff_max_s=settings.collector.backoff_max_s,
     )
@@ -108,11 +112,16 @@ def analyzer(
     live_rate: Annotated[float, typer.Option(
         "--live-rate", help="Live state messages per band and second, at most.",
         min=0.1)] = 10.0,
+    persistent_session: Annotated[bool, typer.Option(
+        "--persistent-session",
+        help="Persistent MQTT session under mqtt.client_id: the broker queues messages "
+             "while this analyzer reconnects.")] = False,
 ) -> None:
     """Analyse the collectors' sample streams live: reps, sets, holds and live state on MQTT."""
     settings = settings_from_context(ctx, {"mqtt.url": mqtt})
     config = service_config(settings, group=group, share=not no_share,
-                            idle_timeout_s=idle_timeout, live_rate_hz=live_rate)
+                            idle_timeout_s=idle_timeout, live_rate_hz=live_rate,
+                            persistent_session=persistent_session)
     factory = live_analyzer_factory(prescription_of(settings, prescribe))
     log.info("analyzer %s on %s (group %s)", config.analyzer_id, settings.mqtt.url,
              group if config.share else "none")

@@ -10,8 +10,10 @@ larger movements) decides for each movement:
 - range < half of typical -> partial rep (``partial: true``, not in ``rep_count``);
 - otherwise a full rep.
 
-A whole set is dropped as fidgeting when its typical range is under ``FIDGET_SET_FRACTION``
-of the typical range of the sets accepted so far, or when it only holds brief tugs.
+A whole set is dropped as fidgeting when its typical range is under half of
+``FIDGET_SET_FRACTION`` of the typical range of the sets accepted so far (under
+``FIDGET_SET_FRACTION`` when it has fewer than 3 movements), or when it only holds brief
+tugs.
 """
 
 from __future__ import annotations
@@ -113,7 +115,10 @@ class SetBuilder:
         ranges = np.array([m.range_n for m in mv])
         typ = typical_range(ranges)
         ref = self.reference_range()
-        if ref is not None and typ < FIDGET_SET_FRACTION * ref:
+        # Another exercise may have a much smaller range than the previous ones: a small
+        # set is fidgeting only if it is tiny, or small and just one or two movements.
+        if ref is not None and (typ < 0.5 * FIDGET_SET_FRACTION * ref
+                                or (typ < FIDGET_SET_FRACTION * ref and len(mv) < 3)):
             return []
         kept: list[tuple[Movement, bool]] = []
         for m in mv:

@@ -279,6 +279,29 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
     )
 
 
+def _top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float, low_r: float,
+                frac: float) -> tuple[int, int]:
+    top = float(y[pk])
+    left = np.flatnonzero(y[a:pk + 1] < low_l + frac * (top - low_l))
+    right = np.flatnonzero(y[pk:d + 1] < low_r + frac * (top - low_r))
+    up = a + int(left[-1]) + 1 if len(left) else a
+    dn = pk + int(right[0]) - 1 if len(right) else d
+    return up, dn
+
+
+def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: int,
+                 up: int, dn: int, low_l: float, low_r: float
+                 ) -> tuple[TransitionFit | None, TransitionFit | None]:
+    mid = (up + dn) // 2
+    k = int(_PLATEAU_FIT_S * GRID_HZ)
+    b, c = min(mid, up + k), max(mid, dn - k)
+    h_l = float(np.median(y[up:b + 1]))
+    h_r = float(np.median(y[c:dn + 1]))
+    conc = _fit_side(tg, y, valid, a, b, low_l, h_l, rising=True, fix_high=False)
+    ecc = _fit_side(tg, y, valid, c, d, low_r, h_r, rising=False, fix_high=False)
+    return conc, ecc
+
+
 def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int, d: int,
                 low_l: float, low_r: float) -> tuple[TransitionFit | None, TransitionFit | None]:
     """Fit the rise over ``[a, top]`` and the fall over ``[top, d]`` of one signal.
@@ -287,28 +310,21 @@ def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int
     up to ``_PLATEAU_FIT_S`` into the plateau with a free top level: the level right
     after arrival (before sag, breathing or relaxation change it) is what the approach
     aims at. Without a plateau the turning point is the top: the level is fixed at the
-    peak, and each side ends there.
+    peak, and each side ends there. A sagging pause is not above 95% for long but is
+    above 85%: then both readings are fitted and the one with the smaller residual wins.
     """
     pk = int(np.argmax(y[max(p - 10, a): min(p + 11, d + 1)])) + max(p - 10, a)
     top = float(y[pk])
-    lvl_l = low_l + 0.95 * (top - low_l)
-    lvl_r = low_r + 0.95 * (top - low_r)
-    left = np.flatnonzero(y[a:pk + 1] < lvl_l)
-    right = np.flatnonzero(y[pk:d + 1] < lvl_r)
-    up95 = a + int(left[-1]) + 1 if len(left) else a
-    dn95 = pk + int(right[0]) - 1 if len(right) else d
-    plateau = (dn95 - up95) / GRID_HZ
-    if plateau >= _PLATEAU_S:
-        mid = (up95 + dn95) // 2
-        k = int(_PLATEAU_FIT_S * GRID_HZ)
-        b, c = min(mid, up95 + k), max(mid, dn95 - k)
-        h_l = float(np.median(y[up95:b + 1]))
-        h_r = float(np.median(y[c:dn95 + 1]))
-        conc = _fit_side(tg, y, valid, a, b, low_l, h_l, rising=True, fix_high=False)
-        ecc = _fit_side(tg, y, valid, c, d, low_r, h_r, rising=False, fix_high=False)
-    else:
-        conc = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True)
-        ecc = _fit_side(tg, y, valid, pk, d, low_r, top, rising=False, fix_high=True)
+    up95, dn95 = _top_region(y, a, pk, d, low_l, low_r, 0.95)
+    if (dn95 - up95) / GRID_HZ >= _PLATEAU_S:
+        return _fit_plateau(tg, y, valid, a, d, up95, dn95, low_l, low_r)
+    conc = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True)
+    ecc = _fit_side(tg, y, valid, pk, d, low_r, top, rising=False, fix_high=True)
+    up85, dn85 = _top_region(y, a, pk, d, low_l, low_r, 0.85)
+    if (dn85 - up85) / GRID_HZ >= _PLATEAU_S and conc is not None and ecc is not None:
+        c2, e2 = _fit_plateau(tg, y, valid, a, d, up85, dn85, low_l, low_r)
+        if c2 is not None and e2 is not None and c2.rms + e2.rms < conc.rms + ecc.rms:
+            return c2, e2
     return conc, ecc
 
 
