@@ -27,7 +27,7 @@ def test_help_lists_the_options() -> None:
     result = CliRunner().invoke(app(), ["analyzer", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     for option in ["--mqtt", "--group", "--no-share", "--prescribe", "--idle-timeout",
-                   "--live-rate"]:
+                   "--live-rate", "--persistent-session"]:
         assert option in result.output
 
 
@@ -43,12 +43,15 @@ def test_flags_and_settings_make_the_config(monkeypatch: pytest.MonkeyPatch) -> 
     assert not cfg.persistent_session and cfg.analyzer_id.startswith("analyzer-")
 
 
-def test_client_id_gives_a_stable_id_and_persistent_session(
+def test_client_id_gives_a_stable_id_and_allows_a_persistent_session(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    with pytest.raises(UserError, match=r"mqtt\.client_id"):
+        service_config(load_settings(None, {}), persistent_session=True)
     monkeypatch.setenv("BANDSENSE_MQTT__CLIENT_ID", "analyzer-rack-1")
     cfg = service_config(load_settings(None, {}))
-    assert cfg.analyzer_id == "analyzer-rack-1" and cfg.persistent_session
+    assert cfg.analyzer_id == "analyzer-rack-1" and not cfg.persistent_session
+    assert service_config(load_settings(None, {}), persistent_session=True).persistent_session
     monkeypatch.setenv("BANDSENSE_MQTT__CLIENT_ID", "bad/id")
     with pytest.raises(UserError, match=r"mqtt\.client_id"):
         service_config(load_settings(None, {}))

@@ -12,6 +12,7 @@ from tests.analysis_service.helpers import EchoAnalyzer, batches, recording, sam
 
 ME = "analyzer-me"
 OTHER = "analyzer-other"
+OWNER = "owner/bandsense-analyzer"  # claims live per share group
 
 
 def core(share: bool = False, **kwargs: object) -> tuple[AnalyzerCore, dict[str, EchoAnalyzer]]:
@@ -112,7 +113,7 @@ def test_idle_band_is_finished_with_a_session_summary() -> None:
 
 def claim(band: str, analyzer: str) -> tuple[str, bytes]:
     body = {"kind": "owner", "analyzer": analyzer, "group": "g", "time_s": 1.0}
-    return f"bandsense/{band}/analysis/owner", json.dumps(body).encode()
+    return f"bandsense/{band}/analysis/{OWNER}", json.dumps(body).encode()
 
 
 def presence(analyzer: str, online: bool = True) -> tuple[str, bytes]:
@@ -125,7 +126,7 @@ def test_first_batch_of_an_unowned_band_claims_it() -> None:
     b = batches("b1", recording(1, duration_s=2.0))[0]
     eff = c.handle(samples_topic("b1"), b.model_dump_json().encode(), now=0.0)
     assert eff.subscribe == [samples_topic("b1")]
-    (own,) = topics(eff, "owner")
+    (own,) = topics(eff, OWNER)
     assert json.loads(next(m.payload for m in eff.publish if m.topic == own))["analyzer"] == ME
     assert next(m.retain for m in eff.publish if m.topic == own)
     # Finishing the band releases the claim (empty retained message).
@@ -143,7 +144,7 @@ def test_bands_owned_by_a_live_analyzer_are_dropped_until_it_dies() -> None:
     assert eff.publish == [] and c.stats.foreign == 1 and not made
     c.handle(*presence(OTHER, online=False), now=1.0)  # its last will
     eff = c.handle(samples_topic("b1"), bs[1].model_dump_json().encode(), now=1.0)
-    assert topics(eff, "owner") and made["b1"].feeds == 1
+    assert topics(eff, OWNER) and made["b1"].feeds == 1
 
 
 def test_a_later_claim_takes_the_band_over() -> None:

@@ -21,6 +21,8 @@ from tests.analysis_service.helpers import (
 )
 from tests.services import MosquittoServer
 
+OWNER = "owner/bandsense-analyzer"  # the default share group's claims
+
 
 def echo_service(port: int, **kwargs: object) -> AnalyzerService:
     return AnalyzerService(config(port, **kwargs), EchoAnalyzer)
@@ -41,7 +43,7 @@ def expected(bs: list[SampleBatch]) -> list[tuple[float, float]]:
 
 
 def has_claim(results: Results, band: str) -> Callable[[], bool]:
-    return lambda: bool(results.of(band, "owner"))
+    return lambda: bool(results.of(band, OWNER))
 
 
 def has_session(results: Results, *bands: str) -> Callable[[], bool]:
@@ -102,7 +104,7 @@ async def test_two_analyzers_in_one_group_split_two_bands_without_duplicates(
     for band, bs in bands.items():
         assert fed_batches(results, band) == expected(bs)
         assert len(results.of(band, "session")) == 1
-        claims = [json.loads(p) for p in results.of(band, "owner") if p]
+        claims = [json.loads(p) for p in results.of(band, OWNER) if p]
         assert len({c["analyzer"] for c in claims}) == 1  # one owner, no handover
     assert sum(s.stats.foreign for s in services) > 0  # copies of others' bands, dropped
     assert sum(s.stats.handovers for s in services) == 0
