@@ -157,3 +157,36 @@ def test_a_later_claim_takes_the_band_over() -> None:
     assert eff.unsubscribe == [samples_topic("b1")]
     assert not c.bands and c.stats.handovers == 1
     assert c.handle(samples_topic("b1"), bs[1].model_dump_json().encode(), now=0.1).publish == []
+
+
+def test_band_restart_new_session_numbering_is_accepted_and_old_repeats_dropped() -> None:
+    c, made = core()
+    bs = batches("b1", recording(1, duration_s=20.0))
+    first, second = bs[:20], batches("b1", recording(1, duration_s=20.0), session_id="s2")[20:]
+    # The band restarted: its frame numbers start over under a new session id.
+    second = [b.model_copy(update={"seq_first": b.seq_first - second[0].seq_first,
+                                   "seq_last": b.seq_last - second[0].seq_first})
+              for b in second]
+    for i, b in enumerate([*first, *second[:10], first[-1], *second[10:]]):
+        c.handle(samples_topic("b1"), b.model_dump_json().encode(), now=float(i))
+    assert made["b1"].feeds == len(bs)  # one analysis session across the restart
+    assert c.stats.duplicates == 1  # the late repeat from the first session
+
+
+def test_claims_of_another_group_do_not_stop_this_one() -> None:
+    c, made = core(share=True)
+    b = batches("b1", recording(1, duration_s=2.0))[0]
+    c.handle(*presence(OTHER), now=0.0)
+    body = json.dumps({"kind": "owner", "analyzer": OTHER, "group": "other", "time_s": 1.0})
+    c.handle("bandsense/b1/analysis/owner/other", body.encode(), now=0.0)
+    eff = c.handle(samples_topic("b1"), b.model_dump_json().encode(), now=0.0)
+    assert topics(eff, OWNER) and made["b1"].feeds == 1
+
+
+def test_reconnect_restarts_idle_timers() -> None:
+    c, _ = core(idle_timeout_s=5.0)
+    b = batches("b1", recording(1, duration_s=2.0))[0]
+    c.handle(samples_topic("b1"), b.model_dump_json().encode(), now=0.0)
+    c.on_connect(now=100.0)  # the broker was away for 100 s: not the band's idleness
+    assert c.expire(now=104.0).publish == []
+    assert topics(c.expire(now=105.0), "session")
