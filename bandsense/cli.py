@@ -85,12 +85,14 @@ def _register() -> None:
     # Imported here so `bandsense --version` stays fast and one broken package does not
     # take down the others' commands.
     from analysis.cli import register as register_analysis
+    from analysis.service_cli import add_analyzer_command
     from collector.cli import register as register_collector
     from firmware_sim.cli import register as register_sim
 
     register_sim(app)
     register_collector(app)
     register_analysis(app)
+    add_analyzer_command(app)
     _registered = True
 
 
