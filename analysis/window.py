@@ -130,7 +130,8 @@ def analyze_window(
     bounds = [0]
     for a, b in itertools.pairwise(peaks):
         bounds.append(a + int(np.argmin(y_seg[a:b + 1])))
-    bounds.append(len(y_seg) - 1)
+    # After the last peak: its lowest point (the next movement may be rising at the end).
+    bounds.append(int(peaks[-1]) + int(np.argmin(y_seg[peaks[-1]:])))
 
     movements: list[Movement] = []
     carry: float | None = None
@@ -146,9 +147,12 @@ def analyze_window(
         if tg[p] <= after_s:
             continue
         if tg[vl] < after_s:
-            # The previous window already reported the movement before: start after it.
-            vl = min(int(np.searchsorted(tg, after_s)), p)
+            # The previous window already reported the movement before: start from the
+            # lowest point between its end and this peak.
+            lo = min(int(np.searchsorted(tg, after_s)), p)
+            vl = lo + int(np.argmin(y_seg[lo:p + 1]))
             low_l = float(y_seg[vl])
+            amp = top - min(low_l, low_r)
         mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp, noise)
         if mv is not None:
             movements.append(mv)
@@ -249,11 +253,10 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
         top_start = top_end = m
     top_start = max(top_start, start)
     top_end = min(max(top_end, top_start), end)
-    # Levels on force: the rest next to the movement and the top (from the force fit
-    # when there is one, else the medians around the instants).
-    rest = conc_f.low if conc_f else _level(tg, y_fit, start - 0.3, start)
-    rest_r = ecc_f.low if ecc_f else _level(tg, y_fit, end, end + 0.3)
-    high = conc_f.high if conc_f else _level(tg, y_fit, top_start, top_start + 0.3)
+    # Levels on force: the rests found beside the movement and the smoothed peak; they
+    # must not depend on the fits (a poor fit must not turn a partial rep into
+    # fidgeting and split its set).
+    rest, rest_r, high = low_l, low_r, top
     # Force metrics on the despiked raw samples.
     m_all = (t >= start) & (t <= end)
     if not np.any(m_all):
