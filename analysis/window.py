@@ -130,14 +130,17 @@ def analyze_window(
     bounds = [0]
     for a, b in itertools.pairwise(peaks):
         bounds.append(a + int(np.argmin(y_seg[a:b + 1])))
-    # After the last peak: its lowest point (the next movement may be rising at the end).
-    bounds.append(int(peaks[-1]) + int(np.argmin(y_seg[peaks[-1]:])))
+    bounds.append(len(y_seg) - 1)
 
     movements: list[Movement] = []
     carry: float | None = None
     for n, p in enumerate(peaks):
         vl, vr = bounds[n], bounds[n + 1]
         low_l, low_r = float(y_seg[vl]), float(y_seg[vr])
+        if n == len(peaks) - 1:
+            # The next movement may be rising at the end of the window: the level after
+            # the last peak is its lowest point, not the last sample.
+            low_r = float(np.min(y_seg[p:]))
         top = float(y_seg[p])
         amp = top - min(low_l, low_r)
         if n == len(peaks) - 1 and (np.min(y_seg[p:]) - low_l) > 0.25 * (top - low_l):
@@ -149,9 +152,8 @@ def analyze_window(
         if tg[vl] < after_s:
             # The previous window already reported the movement before: start from the
             # lowest point between its end and this peak.
-            lo = min(int(np.searchsorted(tg, after_s)), p)
-            vl = lo + int(np.argmin(y_seg[lo:p + 1]))
-            low_l = float(y_seg[vl])
+            vl = min(int(np.searchsorted(tg, after_s)), p)
+            low_l = float(np.min(y_seg[vl:p + 1]))
             amp = top - min(low_l, low_r)
         mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp, noise)
         if mv is not None:

@@ -14,7 +14,7 @@ from tests.analysis.conftest import gen_recording
 
 @pytest.mark.parametrize("rate", [20.0, 1000.0])
 def test_extreme_rates(rate: float) -> None:
-    s = gen_recording(9201, rate_hz=rate, exercises=1)
+    s = gen_recording(9201, rate_hz=rate, exercises=1, has_stretch=True)
     score = Score()
     score.add(s.truth, json.loads(analyze(s.time_s, s.force_n, s.stretch_mm).model_dump_json()))
     m = score.summary()
