@@ -24,7 +24,7 @@ from tests.ble_sim.central import TIMEOUT_S, BandLink
 SPEED = 20.0
 
 
-async def streaming_link(sim: InProcessLink, duration_s: float = 120.0) -> BandLink:
+async def streaming_link(sim: InProcessLink, duration_s: float = 600.0) -> BandLink:
     band = await sim.add_band(demo_source(duration_s=duration_s))
     central = await sim.add_central()
     link = await BandLink.connect(central, band.address, mtu=247)

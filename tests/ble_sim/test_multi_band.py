@@ -14,7 +14,7 @@ BANDS = 3
 
 
 async def test_one_central_streams_three_bands_at_once() -> None:
-    async with InProcessLink(speed=20.0) as sim:
+    async with InProcessLink(speed=10.0) as sim:
         bands = []
         for index in range(1, BANDS + 1):
             spec = band_spec(index, seed=100)

@@ -45,7 +45,7 @@ async def next_decoded(queue: asyncio.Queue[bytes]) -> DecodedSamples | tindeq.T
 
 async def test_weight_frames_battery_and_tare() -> None:
     # The Progressor runs at 80 Hz: a source at 80 Hz is sent without resampling.
-    source = demo_source(duration_s=60.0, rate_hz=80.0, seed=5)
+    source = demo_source(duration_s=300.0, rate_hz=80.0, seed=5)
     async with InProcessLink(speed=SPEED) as sim:
         band = await sim.add_band(source, cls=TindeqPeripheral, config=tindeq_config())
         assert band.name == "Progressor_SIM01"
@@ -88,7 +88,7 @@ async def test_weight_frames_battery_and_tare() -> None:
 
 
 async def test_malformed_commands_are_ignored() -> None:
-    source = demo_source(duration_s=60.0, rate_hz=80.0)
+    source = demo_source(duration_s=300.0, rate_hz=80.0)
     async with InProcessLink(speed=SPEED) as sim:
         band = await sim.add_band(source, cls=TindeqPeripheral, config=tindeq_config())
         central = await sim.add_central()
