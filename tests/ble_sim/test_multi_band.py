@@ -44,3 +44,36 @@ async def test_one_central_streams_three_bands_at_once() -> None:
     # Each band runs its own seed: different device clocks and different signals.
     assert len({frames[0].t0_us for frames in firsts}) == BANDS
     assert len({frames[0].force_cn for frames in firsts}) == BANDS
+
+
+async def test_open_transport_gives_a_device_with_hci_and_drop_controller_ends_links() -> None:
+    from bumble import hci
+    from bumble.device import Device
+
+    from firmware_sim.sample_source import demo_source
+
+    async with InProcessLink(speed=10.0) as sim:
+        band = await sim.add_band(demo_source(duration_s=600.0))
+        transport = sim.open_transport("collector")
+        device = Device.with_hci(
+            "collector", hci.Address("C0:11:00:00:00:01"), transport.source, transport.sink
+        )
+        async with asyncio.timeout(10.0):
+            await device.power_on()
+        link = await BandLink.connect(device, await find_address(device, band.name))
+        assert (await link.command(encode_command(Command.start_stream()))).result is (
+            ResultCode.SUCCESS
+        )
+        await link.next_frame()
+        assert not band.advertising
+        # The collector "dies": its controller leaves the link; the band notices and
+        # advertises again for the next one.
+        assert sim.drop_controller(sim.controllers[-1]) == 1
+        async with asyncio.timeout(10.0):
+            await band.disconnected.wait()
+        second = await sim.add_central()
+        link2 = await BandLink.connect(second, await find_address(second, band.name))
+        assert (await link2.command(encode_command(Command.start_stream()))).result is (
+            ResultCode.SUCCESS
+        )
+        assert (await link2.next_frame()).seq > 0
