@@ -97,7 +97,8 @@ def main() -> None:
     print(f"live rep latency after the rep's end (ms): median {np.median(lat):.0f}, "
           f"p90 {np.percentile(lat, 90):.0f}, max {lat.max():.0f} "
           f"(batch granularity {1000 * args.batch / args.rate:.0f} ms included)")
-    print(f"live result equals offline: {live.summary() == analyze(rec.time_s, rec.force_n, rec.stretch_mm)}")
+    same = live.summary() == analyze(rec.time_s, rec.force_n, rec.stretch_mm)
+    print(f"live result equals offline: {same}")
 
 
 if __name__ == "__main__":
