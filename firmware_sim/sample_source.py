@@ -2,14 +2,13 @@
 
 The firmware model (``firmware_sim.firmware``) only reads a :class:`SampleSource`; where
 the numbers come from (H3's scenario synthesis, or the tiny built-in demo signal used by
-unit tests) stays outside it. Each band of a multi-band simulator gets its own clock
-offset and drift on top of the source's device clock (:func:`with_clock`).
+unit tests) stays outside it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -69,15 +68,6 @@ class SampleSource:
 
     def __len__(self) -> int:
         return len(self.time_s)
-
-
-def with_clock(source: SampleSource, *, offset_us: int, drift_ppm: float) -> SampleSource:
-    """The same samples seen through another band's clock (offset and rate error)."""
-    base = source.device_time_us - source.device_time_us[0]
-    shifted = (
-        source.device_time_us[0] + offset_us + np.round(base * (1.0 + drift_ppm * 1e-6))
-    ).astype(np.int64)
-    return replace(source, device_time_us=shifted)
 
 
 def from_synthesis(synth: Synthesis) -> SampleSource:

@@ -12,15 +12,20 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from firmware_sim.simulator import Simulator, SimulatorOptions
+if TYPE_CHECKING:
+    # Bumble takes ~0.6 s to import: only `sim serve` itself pays for it, not every
+    # `bandsense` command that registers this one.
+    from firmware_sim.simulator import SimulatorOptions
 
 
 async def serve(options: SimulatorOptions, stop: asyncio.Event | None = None) -> None:
     """Run the simulator until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    from firmware_sim.simulator import Simulator
+
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -73,6 +78,8 @@ def add_serve_command(sim_app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Serve simulated bands as BLE peripherals on a virtual link (HCI over a socket)."""
+        from firmware_sim.simulator import SimulatorOptions
+
         options = SimulatorOptions(
             scenario=scenario,
             hci=hci,

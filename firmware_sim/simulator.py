@@ -20,7 +20,7 @@ import contextlib
 import functools
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,6 @@ class SimBand:
     synthesis: Synthesis
     peripheral: SimPeripheral
     task: asyncio.Task[None] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Simulator:
