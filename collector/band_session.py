@@ -25,6 +25,7 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,7 @@ class SessionConfig:
     sequencer: SequencerConfig = field(default_factory=SequencerConfig)
     stop_stream_on_exit: bool = True
     status_every_s: float = 10.0  # refresh the retained status (counters) this often
+    reset_backend_after: int = 3  # consecutive failed connects before a BLE host reset
 
 
 @dataclass
@@ -109,6 +111,7 @@ class BandSession:
         collector_id: str,
         config: SessionConfig | None = None,
         client_backend: type[BaseBleakClient] | None = None,
+        reset_backend: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.device = device
         self.band_id = band_id
@@ -117,6 +120,8 @@ class BandSession:
         self.collector_id = collector_id
         self.config = config or SessionConfig()
         self.client_backend = client_backend
+        self.reset_backend = reset_backend
+        self._streamed = False
         self.stats = SessionStats()
         self.clock = DeviceClock(self.config.clock)
         self.sequencer: Sequencer[FrameSamples] = Sequencer(self.config.sequencer)
@@ -153,7 +158,9 @@ class BandSession:
     async def run(self) -> None:
         """Connect and stream until ``stop()``; reconnect with backoff on any link failure."""
         attempts = 0
+        failures = 0  # consecutive attempts that never got to streaming
         while not self._stop.is_set():
+            self._streamed = False
             try:
                 await self._connected_session()
             except (BleakError, LinkDead, TimeoutError, OSError, EOFError) as exc:
@@ -165,6 +172,17 @@ class BandSession:
                 self._on_link_lost(exc)
             if self._stop.is_set():
                 break
+            failures = 0 if self._streamed else failures + 1
+            if self.reset_backend is not None and failures >= self.config.reset_backend_after:
+                # A BLE stack that keeps refusing (e.g. Bumble holding a ghost connection
+                # after a controller stopped answering) only recovers from a fresh start.
+                log.warning(
+                    "%s: %d failed connects in a row; resetting the BLE host",
+                    self.band_id,
+                    failures,
+                )
+                failures = 0
+                await self.reset_backend()
             attempts += 1
             if self.config.max_reconnects is not None and attempts > self.config.max_reconnects:
                 log.error("%s: giving up after %d reconnects", self.band_id, attempts - 1)
@@ -197,8 +215,10 @@ class BandSession:
             else:
                 await self._setup_tindeq(client)
             self.stats.connects += 1
+            self._streamed = True
+            self.backoff.reset()
             self._last_frame_at = time.monotonic()
-            self._set_state("streaming")
+            self._set_state("streaming" if self._band_streaming else "idle")
             self._event("connected")
             ticker = asyncio.create_task(self._ticker(client))
             lost = asyncio.create_task(self._lost.wait())
@@ -250,8 +270,16 @@ class BandSession:
             await self._expect_success(
                 client, band.Command.set_rate(self.config.rate_hz), "SET_RATE"
             )
-        await self._expect_success(client, band.Command.start_stream(), "START_STREAM")
-        self._band_streaming = True
+        response = await self._command(client, band.Command.start_stream())
+        if response.result is band.ResultCode.SUCCESS:
+            self._band_streaming = True
+        elif response.result is band.ResultCode.INVALID_STATE:
+            # Finished its session or battery empty: not a link problem. Stay connected:
+            # the frames it produced while we were away can still be re-sent.
+            log.warning("%s: band refused START (INVALID_STATE): it is idle", self.band_id)
+            self._band_streaming = False
+        else:
+            raise BleakError(f"START_STREAM refused by the band: {response.result.name}")
 
     async def _setup_tindeq(self, client: BleakClient) -> None:
         await client.start_notify(self.profile.data_uuid, self.on_notification)
@@ -261,7 +289,7 @@ class BandSession:
         self._band_streaming = True
 
     def _on_link_lost(self, exc: BaseException) -> None:
-        was_connected = self.stats.state == "streaming"
+        was_connected = self.stats.state in ("streaming", "idle")
         self.stats.disconnects += 1
         log.warning("%s: link lost (%s: %s); reconnecting", self.band_id, type(exc).__name__, exc)
         # What the sequencer already released is published; a half-filled batch too, so
@@ -338,6 +366,8 @@ class BandSession:
             self._event("battery", battery_pct=status.battery_pct)
             self._push_status()
         if not connecting:
+            if self.stats.state in ("streaming", "idle"):
+                self._set_state("streaming" if status.streaming else "idle")
             return
         newest = status.next_seq - 1
         if self.sequencer.next_seq is None:
@@ -546,6 +576,7 @@ class BandSession:
                 self.apply_status(status, connecting=False)
                 if not status.streaming:
                     log.info("%s: band stopped streaming", self.band_id)
+                    self._set_state("idle")
                     return
                 self._handle(self.sequencer.note_newest(status.next_seq - 1, now), now)
             else:

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bandsense.model import BandId
 
-LinkState = Literal["connecting", "streaming", "reconnecting", "offline"]
+# idle: connected, but the band is not streaming (session finished, battery empty).
+LinkState = Literal["connecting", "streaming", "idle", "reconnecting", "offline"]
 EventKind = Literal[
     "connected",  # BLE link up and streaming configured
     "disconnected",  # BLE link lost (or declared dead by the liveness check)

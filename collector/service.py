@@ -92,6 +92,9 @@ class Collector:
         self._scanner_backend: type[BaseBleakScanner] | None = None
         self._client_backend: type[BaseBleakClient] | None = None
         self.all_found = asyncio.Event()
+        self._reset_lock = asyncio.Lock()
+        self._last_reset = -1e9
+        self.backend_resets = 0
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -191,6 +194,21 @@ class Collector:
                 log.warning("%s: replaying %d spooled messages from a previous run", band_id, count)
                 self._entry(band_id)
 
+    async def _reset_backend(self) -> None:
+        """Close the Bumble host(s): the next scanner/client opens a fresh HCI transport
+        (a fresh controller on the simulator). Other bands lose their link too and resume
+        through RESEND; at most one reset per 20 s whatever the number of bands asking."""
+        async with self._reset_lock:
+            if time.monotonic() - self._last_reset < 20.0:
+                return
+            self._last_reset = time.monotonic()
+            self.backend_resets += 1
+            from collector.backends import close_hosts
+
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(15.0):
+                    await close_hosts()
+
     # -- discovery ------------------------------------------------------------------------------
 
     def _wanted(self, device: BLEDevice, adv: AdvertisementData) -> DeviceProfile | None:
@@ -233,6 +251,7 @@ class Collector:
             collector_id=self.options.collector_id,
             config=self.options.session,
             client_backend=self._client_backend,
+            reset_backend=self._reset_backend if self.options.hci else None,
         )
         entry.session_task = self._tg.create_task(entry.session.run(), name=f"band {band_id}")
         if self._all_wanted_found():

@@ -314,3 +314,42 @@ async def test_tindeq_through_the_same_path(mosquitto: MosquittoServer, tmp_path
     assert missing_frames == lost_on_air
     assert status["frames"] == sum(b.seq_last - b.seq_first + 1 for b in batches)
     assert rec.deduper.duplicates == 0
+
+
+async def test_silent_link_is_declared_dead_and_recovered(
+    mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
+    # The simulator freezes (SIGSTOP): its socket stays open, so nothing tells the
+    # collector the link is gone (the virtual link has no supervision timeout). The
+    # liveness check must notice, and after the thaw every frame must still arrive.
+    speed = 5.0
+    sim = SimProcess(SCENARIOS / "one_minute.toml", tmp_path / "sim", speed)
+    await sim.start()
+    collector = CollectorProcess(
+        mosquitto.url, sim.spec, tmp_path / "spool", tmp_path / "collector.log", speed
+    )
+    name = sim.names[0]
+    expected = sim.expected_force(1)
+    spf = 58
+    total_frames = frames_in_run(len(expected), spf)
+    try:
+        async with subscriber(mosquitto.host, mosquitto.port, ["bandsense/#"]) as rec:
+            collector.start()
+            await rec.wait_for(lambda: rec.samples(name) > 200 * 10)
+            assert sim.proc is not None
+            sim.proc.send_signal(signal.SIGSTOP)
+            try:
+                async with asyncio.timeout(60):
+                    while "no frames for" not in collector.log():
+                        await asyncio.sleep(0.1)  # polling another process's log
+            finally:
+                sim.proc.send_signal(signal.SIGCONT)
+            await rec.wait_for(finished(rec, name, total_frames), timeout=300)
+            assert collector.stop() == 0, collector.log()[-6000:]
+    finally:
+        if collector.proc is not None and collector.proc.poll() is None:
+            collector.kill()
+        sim.stop()
+    batches = [b for b in rec.batches if b.band_id == name]
+    result = check_stream(batches, expected, spf)
+    assert result["gaps"] == [] and result["samples"] == len(expected)
