@@ -92,6 +92,25 @@ async def over_tcp(mtu: int, seconds: float) -> tuple[float, float, int]:
             await sim.close()
 
 
+async def pacing(seconds: float) -> tuple[float, float, int]:
+    """Speed 1, 200 Hz, MTU 247: how late each frame arrives after its last sample was due."""
+    source = demo_source(duration_s=seconds + 10, rate_hz=200.0)
+    async with InProcessLink(speed=1.0) as sim:
+        band = await sim.add_band(source)
+        central = await sim.add_central()
+        link = await BandLink.connect(central, band.address, mtu=247)
+        await link.command(encode_command(Command.start_stream()))
+        late: list[float] = []
+        t_end = time.perf_counter() + seconds
+        while time.perf_counter() < t_end:
+            frame = await link.next_frame(timeout=5.0)
+            start = band.firmware.scenario_start_s or 0.0
+            spf = samples_per_frame(247)
+            due = start + float(source.time_s[frame.seq * spf + frame.count - 1])
+            late.append(band.clock.now() - due)
+        return 1000 * sum(late) / len(late), 1000 * max(late), len(late)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -103,6 +122,11 @@ def main() -> None:
         for name, run in (("in-process", in_process), ("tcp", over_tcp)):
             notif, samples, overflow = asyncio.run(run(mtu, args.seconds))
             print(f"{name:12s} {mtu:4d} {notif:9.0f} {samples:10.0f} {overflow:9d}")
+    mean_ms, max_ms, n = asyncio.run(pacing(args.seconds))
+    print(
+        f"pacing at speed 1 (200 Hz, MTU 247, {n} frames): frame arrives {mean_ms:.2f} ms "
+        f"after its last sample was due on average, {max_ms:.2f} ms at most"
+    )
 
 
 if __name__ == "__main__":
