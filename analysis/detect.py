@@ -41,8 +41,48 @@ def _running_median(x: np.ndarray, k: int) -> np.ndarray:
     Removes spikes up to ``k // 2`` samples wide; the detector only needs to know where
     movements are, so the delay of ``k // 2`` samples does not matter.
     """
-    out: np.ndarray = np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
+    out: np.ndarray = ndimage.median_filter(x, size=k, origin=(k - 1) // 2)[k - 1:]
     return out
+
+
+class _Features:
+    """Per-sample features of one batch, computed on first use (rest needs only ``ref``,
+    activity only ``qrange``); both depend on the samples alone, so computing them
+    lazily changes nothing."""
+
+    def __init__(self, m: np.ndarray, off: int, r: int, lag: int, k: int) -> None:
+        self.full, self.off = m, off
+        self.m = m[off:]
+        self._r, self._lag, self._k = r, lag, k
+        self._ref: np.ndarray | None = None
+        self._qrange: np.ndarray | None = None
+
+    def _padded(self, need: int) -> tuple[np.ndarray, int]:
+        if self.off >= need:
+            return self.full, self.off
+        return np.concatenate([np.full(need - self.off, self.full[0]), self.full]), need
+
+    @property
+    def ref(self) -> np.ndarray:
+        # Rest reference: min over [j - lag - ref, j - lag].
+        if self._ref is None:
+            r, need = self._r, self._lag + self._r
+            mm, o2 = self._padded(need)
+            mn = ndimage.minimum_filter1d(mm[o2 - need:], r + 1, origin=r // 2)
+            self._ref = mn[r: r + len(self.m)]
+        return self._ref
+
+    @property
+    def qrange(self) -> np.ndarray:
+        # Range of the last quiet window: max - min over [j - quiet + 1, j].
+        if self._qrange is None:
+            k = self._k
+            mm, o2 = self._padded(self._lag + self._r)
+            lo = max(0, o2 - k + 1)
+            qmax = ndimage.maximum_filter1d(mm[lo:], k, origin=(k - 1) // 2)[o2 - lo:]
+            qmin = ndimage.minimum_filter1d(mm[lo:], k, origin=(k - 1) // 2)[o2 - lo:]
+            self._qrange = qmax - qmin
+        return self._qrange
 
 
 class Detector:
@@ -111,23 +151,11 @@ class Detector:
         m = np.concatenate([self._mhist, m_new])
         off = len(m) - len(m_new)  # index in m of the first new sample
         self._mhist = m[-keep:]
-        # State-independent features of every new sample, computed once per batch:
-        # the rest reference (min over [j - lag - ref, j - lag]) and the range of the
-        # last quiet window (max/min over [j - quiet + 1, j]).
-        r, lag, k = self._k_ref, self._k_lag, self._k_quiet
-        need = lag + r
-        mm = m if off >= need else np.concatenate([np.full(need - off, m[0]), m])
-        o2 = off if off >= need else need
-        mn = ndimage.minimum_filter1d(mm[o2 - need:], r + 1, origin=r // 2)
-        ref = mn[r: r + len(m_new)]
-        lo = max(0, o2 - k + 1)
-        qmax = ndimage.maximum_filter1d(mm[lo:], k, origin=(k - 1) // 2)[o2 - lo:]
-        qmin = ndimage.minimum_filter1d(mm[lo:], k, origin=(k - 1) // 2)[o2 - lo:]
-        feats = (m_new, ref, qmax - qmin)
+        feats = _Features(m, off, self._k_ref, self._k_lag, self._k_quiet)
         self._m_full, self._off = m, off
         cuts: list[Cut] = []
         i = 0
-        while i < len(m_new):
+        while i < len(feats.m):
             if not self.active:
                 i = self._scan_rest(feats, i, base)
             else:
@@ -147,9 +175,8 @@ class Detector:
             size *= 2
         return out
 
-    def _scan_rest(self, feats: tuple[np.ndarray, np.ndarray, np.ndarray], i: int,
-                   base: int) -> int:
-        m, ref, _ = feats
+    def _scan_rest(self, feats: _Features, i: int, base: int) -> int:
+        m, ref = feats.m, feats.ref
         thr = self._thr()
         for a, b in self._chunks(i, len(m)):
             hits = np.flatnonzero(m[a:b] > ref[a:b] + thr)
@@ -163,9 +190,8 @@ class Detector:
                 return j + 1
         return len(m)
 
-    def _scan_active(self, feats: tuple[np.ndarray, np.ndarray, np.ndarray], i: int,
-                     base: int, cuts: list[Cut]) -> int:
-        m, _, qrange = feats
+    def _scan_active(self, feats: _Features, i: int, base: int, cuts: list[Cut]) -> int:
+        m, qrange = feats.m, feats.qrange
         k = self._k_quiet
         for a, b in self._chunks(i, len(m)):
             peak = np.maximum.accumulate(np.maximum(m[a:b], self._peak))

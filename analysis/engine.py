@@ -29,9 +29,12 @@ class Engine:
     band_id: str | None = None
     detector: Detector = field(default_factory=Detector)
     sets: SetBuilder = field(init=False)
-    _t: np.ndarray = field(default_factory=lambda: np.empty(0))
-    _f: np.ndarray = field(default_factory=lambda: np.empty(0))
-    _s: np.ndarray | None = None
+    _bt: np.ndarray = field(default_factory=lambda: np.empty(0))
+    _bf: np.ndarray = field(default_factory=lambda: np.empty(0))
+    _bs: np.ndarray | None = None
+    _pending: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = field(
+        default_factory=list)
+    _n_pending: int = 0
     _has_s: bool | None = None
     _buf0: int = 0  # global index of _t[0]
     _carry: float | None = None  # an unfinished movement starts here
@@ -71,9 +74,12 @@ class Engine:
         activity started before it), not of when a batch happened to end, so live and
         offline close sets at the same point of the stream.
         """
-        if not self.sets.open or not len(self._t):
+        last = self._last_time()
+        if not self.sets.open or last is None:
             return []
         due = self.sets.open[-1].end_s + SET_GAP_S
+        if last < due:
+            return []
         j = int(np.searchsorted(self._t, due))
         if j >= len(self._t):
             return []
@@ -109,13 +115,50 @@ class Engine:
     def _index_of(self, time_s: float) -> int:
         return self._buf0 + int(np.searchsorted(self._t, time_s))
 
+    # The raw buffer: batches are appended to a list and joined only when a window needs
+    # them (joining on every batch would copy the whole window each time).
     def _append(self, t: np.ndarray, f: np.ndarray, s: np.ndarray | None) -> None:
-        self._t = np.concatenate([self._t, t])
-        self._f = np.concatenate([self._f, f])
-        if self._has_s and s is not None:
-            self._s = s.copy() if self._s is None else np.concatenate([self._s, s])
+        self._pending.append((t, f, s if self._has_s else None))
+        self._n_pending += len(t)
+
+    def _join(self) -> None:
+        if not self._pending:
+            return
+        ts = [self._bt, *(p[0] for p in self._pending)]
+        fs = [self._bf, *(p[1] for p in self._pending)]
+        self._bt, self._bf = np.concatenate(ts), np.concatenate(fs)
+        if self._has_s and all(p[2] is not None for p in self._pending):
+            parts = [p[2] for p in self._pending if p[2] is not None]
+            self._bs = np.concatenate([self._bs if self._bs is not None else np.empty(0),
+                                       *parts])
         else:
-            self._s = None
+            self._bs = None
+        self._pending, self._n_pending = [], 0
+
+    @property
+    def _t(self) -> np.ndarray:
+        self._join()
+        return self._bt
+
+    @property
+    def _f(self) -> np.ndarray:
+        self._join()
+        return self._bf
+
+    @property
+    def _s(self) -> np.ndarray | None:
+        self._join()
+        return self._bs
+
+    @property
+    def buffered(self) -> int:
+        """Raw samples held (the current window and a little rest before it)."""
+        return len(self._bt) + self._n_pending
+
+    def _last_time(self) -> float | None:
+        if self._pending:
+            return float(self._pending[-1][0][-1])
+        return float(self._bt[-1]) if len(self._bt) else None
 
     def _take(self, cl: list[ClosedSet]) -> list[ClosedSet]:
         self.closed += cl
@@ -138,16 +181,18 @@ class Engine:
 
     def _trim(self) -> None:
         det = self.detector
-        if not det.ready:
+        # Trim once the buffer holds twice what is needed (amortises the joins).
+        if not det.ready or self.buffered < 2 * self._pre_n() + 64:
             return
-        keep_from = self._buf0 + len(self._t) - self._pre_n()
+        keep_from = self._buf0 + self.buffered - self._pre_n()
         if det.active:
             keep_from = min(keep_from, det._trigger - self._pre_n())
         if self._carry is not None:
             keep_from = min(keep_from, self._index_of(self._carry))
         drop = keep_from - self._buf0
         if drop > 0:
-            self._t, self._f = self._t[drop:], self._f[drop:]
-            if self._s is not None:
-                self._s = self._s[drop:]
+            self._join()
+            self._bt, self._bf = self._bt[drop:], self._bf[drop:]
+            if self._bs is not None:
+                self._bs = self._bs[drop:]
             self._buf0 += drop
