@@ -316,24 +316,35 @@ class SimPeripheral:
                     await adv.stop()
 
     async def run(self) -> None:
-        """The firmware's main loop: advance the clock, send, sleep until the next frame."""
+        """The firmware's main loop; an unexpected error is logged and the band carries on
+        (one band must not take a 20-band simulator down)."""
         while not self._closed:
-            self._wake.clear()
-            tick = self.firmware.advance(self.clock.now(), max_frames=_FRAMES_PER_TURN)
-            await self._apply_tick(tick)
-            await self._flush_outbox()
-            await self._keep_advertising()
-            if tick.more or self._outbox or self._wake.is_set():
-                await asyncio.sleep(0)  # let the link and the other bands run
-                continue
-            deadlines = [d for d in (self.firmware.next_deadline(),) if d is not None]
-            if self.out_of_reach:
-                deadlines.append(self._unreachable_until)
-            delay = self.clock.real_delay(min(deadlines) - self.clock.now()) if deadlines else None
-            # Pacing by the band's own sample clock, or until a command/connection wakes us.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+            try:
+                await self._turn()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: firmware loop error", self.name)
+                await asyncio.sleep(0.05)  # back off rather than spin on a persistent error
+
+    async def _turn(self) -> None:
+        """One turn: advance the clock, send, then sleep until the next frame is due."""
+        self._wake.clear()
+        tick = self.firmware.advance(self.clock.now(), max_frames=_FRAMES_PER_TURN)
+        await self._apply_tick(tick)
+        await self._flush_outbox()
+        await self._keep_advertising()
+        if tick.more or self._outbox or self._wake.is_set():
+            await asyncio.sleep(0)  # let the link and the other bands run
+            return
+        deadlines = [d for d in (self.firmware.next_deadline(),) if d is not None]
+        if self.out_of_reach:
+            deadlines.append(self._unreachable_until)
+        delay = self.clock.real_delay(min(deadlines) - self.clock.now()) if deadlines else None
+        # Pacing by the band's own sample clock, or until a command/connection wakes us.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
 
     async def close(self) -> None:
         """Stop the main loop; let commands in flight finish (briefly), then cancel them."""
@@ -455,7 +466,12 @@ class SimPeripheral:
                     connection.att_mtu,
                 )
                 continue
-            await self.device.notify_subscriber(connection, self.data_char, payload)
+            try:
+                await self.device.notify_subscriber(connection, self.data_char, payload)
+            except Exception as exc:  # the link went down under us: the ring buffer has it
+                log.info("%s: notification failed (%s)", self.name, exc)
+                self._outbox.clear()
+                return
             last = connection
             self.firmware.record_sent(resent=resent)
             self.notifications_sent += 1
