@@ -9,10 +9,6 @@ from typing import Annotated
 
 import typer
 
-from analysis.csvio import read_recording
-from analysis.offline import analyze as analyze_arrays
-from analysis.offline import recording_info
-from analysis.output import render_table, to_csv, to_json
 from analysis.prescription import parse_prescription
 
 
@@ -31,6 +27,13 @@ def analyze(
         "--prescribe", help='Prescription to check, e.g. "10 reps, pause 1.0s".')] = None,
 ) -> None:
     """Find sets, reps (with concentric / pause / eccentric timing) and holds in a recording."""
+    # Imported here: scipy/pyarrow take seconds to import and every other bandsense
+    # command would pay for them at start-up.
+    from analysis.csvio import read_recording
+    from analysis.offline import analyze as analyze_arrays
+    from analysis.offline import recording_info
+    from analysis.output import render_table, to_csv, to_json
+
     pres = parse_prescription(prescribe) if prescribe else None
     rec = read_recording(recording)
     summary = analyze_arrays(rec.time_s, rec.force_n, rec.stretch_mm, prescription=pres)
