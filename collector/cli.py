@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from bandsense.config import settings_from_context
 from bandsense.errors import UserError
 from collector.band_session import SessionConfig
 from collector.clock import ClockConfig
@@ -37,109 +39,112 @@ def _sim_spec(sim: str) -> str:
     raise UserError(f"--sim {sim!r}: expected tcp:HOST:PORT or unix:PATH")
 
 
-def _settings_defaults() -> tuple[object | None, object | None]:
-    """H1's settings (file/env) when they load; flags override them."""
-    try:
-        from bandsense.config import load_settings
-
-        settings = load_settings()
-    except UserError:
-        raise
-    except Exception:  # config module missing or broken: flags and defaults only
-        return None, None
-    return settings.mqtt, settings.collector
-
-
 def collect(
+    ctx: typer.Context,
     mqtt: Annotated[
-        str | None, typer.Option("--mqtt", help="Broker URL mqtt://HOST:PORT (default: config).")
+        str | None, typer.Option("--mqtt", help="Broker URL mqtt://HOST:PORT (mqtt.url).")
     ] = None,
     band: Annotated[
         list[str] | None,
-        typer.Option("--band", help="Band name or address to connect to (repeatable)."),
+        typer.Option(
+            "--band", help="Band name or address to connect to, repeatable (collector.device)."
+        ),
     ] = None,
     sim: Annotated[
         str | None,
-        typer.Option("--sim", help="Simulator HCI: tcp:HOST:PORT or unix:PATH (bleak+Bumble)."),
+        typer.Option(
+            "--sim",
+            help="Simulator HCI: tcp:HOST:PORT or unix:PATH, via bleak + Bumble "
+            "(collector.transport). Without it: bleak's backend for the real adapter.",
+        ),
     ] = None,
     spool: Annotated[
-        Path | None, typer.Option("--spool", help="Spool folder (default: config).")
+        Path | None, typer.Option("--spool", help="Spool folder (collector.spool_dir).")
     ] = None,
     rate: Annotated[
-        int | None, typer.Option("--rate", min=20, max=1000, help="Sample rate to set, Hz.")
+        int | None,
+        typer.Option("--rate", help="Sample rate to request, Hz (collector.sample_rate_hz)."),
     ] = None,
-    prefix: Annotated[str | None, typer.Option("--prefix", help="Topic prefix.")] = None,
+    prefix: Annotated[
+        str | None, typer.Option("--prefix", help="Topic prefix (mqtt.topic_prefix).")
+    ] = None,
     speed: Annotated[
         float,
-        typer.Option("--speed", min=0.001, help="Simulator speed factor (device clock rate)."),
+        typer.Option(
+            "--speed", min=0.001, help="Simulator speed: its device clock runs this x real time."
+        ),
     ] = 1.0,
     max_bands: Annotated[
-        int | None, typer.Option("--max-bands", min=1, help="Stop discovering after N.")
+        int | None, typer.Option("--max-bands", min=1, help="Stop discovering after N devices.")
     ] = None,
     scan_s: Annotated[float, typer.Option("--scan-s", min=0.5, help="Scan round, s.")] = 5.0,
     spool_max_mb: Annotated[
-        float | None, typer.Option("--spool-max-mb", min=1, help="Spool size bound, MiB.")
+        float | None,
+        typer.Option("--spool-max-mb", min=1, help="Spool bound per band, MiB (spool_max_bytes)."),
     ] = None,
     spool_policy: Annotated[
-        FullPolicy, typer.Option("--spool-full", help="When the spool is full.")
+        FullPolicy, typer.Option("--spool-full", help="What to drop when the spool is full.")
     ] = FullPolicy.DROP_OLDEST,
     liveness: Annotated[
         int | None,
-        typer.Option("--liveness-intervals", min=2, help="Silent frame periods = dead link."),
+        typer.Option(
+            "--liveness-intervals",
+            help="Frame periods without frames = dead link (collector.liveness_intervals).",
+        ),
     ] = None,
     max_reconnects: Annotated[
-        int | None, typer.Option("--max-reconnects", help="Default: forever.")
+        int | None, typer.Option("--max-reconnects", help="Give up after N (default: never).")
     ] = None,
     status: Annotated[
         bool, typer.Option("--status/--no-status", help="Live one-line-per-band status.")
     ] = True,
     collector_id: Annotated[
-        str | None, typer.Option("--collector-id", help="Name in status payloads.")
+        str | None, typer.Option("--collector-id", help="Collector name in status payloads.")
     ] = None,
 ) -> None:
-    """Collect from bands (and Tindeq Progressors) over BLE and publish to MQTT."""
-    mqtt_cfg, coll_cfg = _settings_defaults()
-    url = mqtt or (getattr(mqtt_cfg, "url", None) if mqtt_cfg else None) or "mqtt://127.0.0.1:1883"
+    """Collect from bands (and Tindeq Progressors) over BLE and publish them to MQTT."""
+    settings = settings_from_context(
+        ctx,
+        {
+            "mqtt.url": mqtt,
+            "mqtt.topic_prefix": prefix,
+            "collector.transport": sim,
+            "collector.spool_dir": spool,
+            "collector.sample_rate_hz": rate,
+            "collector.liveness_intervals": liveness,
+            "collector.spool_max_bytes": (
+                int(spool_max_mb * 2**20) if spool_max_mb is not None else None
+            ),
+        },
+    )
+    m, c = settings.mqtt, settings.collector
     try:
-        broker = BrokerConfig.from_url(url)
-        if mqtt_cfg is not None and broker.username is None:
-            password = getattr(mqtt_cfg, "password", None)
-            broker = BrokerConfig(
-                host=broker.host,
-                port=broker.port,
-                username=getattr(mqtt_cfg, "username", None),
-                password=password.get_secret_value() if password is not None else None,
-                keepalive_s=int(getattr(mqtt_cfg, "keepalive_s", 30)),
-                tls=broker.tls,
+        broker = BrokerConfig.from_url(m.url, keepalive_s=m.keepalive_s)
+        if m.username is not None:
+            broker = dataclasses.replace(
+                broker,
+                username=m.username,
+                password=m.password.get_secret_value() if m.password is not None else None,
             )
-        topic_prefix = validate_prefix(
-            prefix or (getattr(mqtt_cfg, "topic_prefix", None) or "bandsense")
-        )
+        topic_prefix = validate_prefix(m.topic_prefix)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    spool_dir = spool or (getattr(coll_cfg, "spool_dir", None) or Path("spool"))
-    max_bytes = (
-        int(spool_max_mb * 2**20)
-        if spool_max_mb is not None
-        else int(getattr(coll_cfg, "spool_max_bytes", 1 << 30))
-    )
     session = SessionConfig(
-        rate_hz=rate,
-        liveness_intervals=liveness or int(getattr(coll_cfg, "liveness_intervals", 10)),
-        backoff_initial_s=float(getattr(coll_cfg, "backoff_initial_s", 0.5)),
-        backoff_max_s=float(getattr(coll_cfg, "backoff_max_s", 30.0)),
+        rate_hz=c.sample_rate_hz,
+        liveness_intervals=c.liveness_intervals,
+        backoff_initial_s=c.backoff_initial_s,
+        backoff_max_s=c.backoff_max_s,
         max_reconnects=max_reconnects,
         clock=ClockConfig(nominal_slope=1.0 / speed),
-        # Wall time shrinks with the simulator's speed: batch by wall age accordingly.
-        batch_max_age_s=0.25,
     )
+    bands = list(band or ([c.device] if c.device else []))
     options = CollectorOptions(
         broker=broker,
         topic_prefix=topic_prefix,
-        bands=list(band or []),
-        hci=_sim_spec(sim) if sim else None,
-        spool_dir=Path(spool_dir),
-        spool_max_bytes=max_bytes,
+        bands=bands,
+        hci=_sim_spec(c.transport) if c.transport else None,
+        spool_dir=Path(c.spool_dir),
+        spool_max_bytes=c.spool_max_bytes,
         spool_policy=spool_policy,
         session=session,
         scan_s=scan_s,

@@ -97,14 +97,17 @@ async def test_status_table_lists_every_band(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--sim", "bogus"], "expected tcp:HOST:PORT or unix:PATH"),
-        (["--mqtt", "http://x:1"], "invalid MQTT URL"),
-        (["--prefix", "a/+"], "invalid topic prefix"),
+        (["collect", "--sim", "bogus"], "expected tcp:HOST:PORT or unix:PATH"),
+        (["collect", "--mqtt", "http://x:1"], "invalid setting mqtt.url from a flag"),
+        (["-c", "{toml}", "collect"], "mqtt.topic_prefix in"),
     ],
 )
 def test_cli_argument_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    toml = tmp_path / "bad.toml"  # not ./bandsense.toml, which every case would read
+    toml.write_text('[mqtt]\ntopic_prefix = "a/+"\n')
+    args = [a.replace("{toml}", str(toml)) for a in args]
     proc = subprocess.run(
-        [*bandsense_cmd(), "collect", "--spool", str(tmp_path), *args],
+        [*bandsense_cmd(), *args, "--spool", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
