@@ -112,11 +112,10 @@ class LiveAnalyzer:
 
     def _provisional_rep(self, m: Movement) -> Rep:
         sets = self.engine.sets
+        # The first movement of a set sets the scale (another exercise may have another
+        # range): it is provisionally a full rep.
         ranges = np.array([x.range_n for x in sets.open])
         typ = typical_range(ranges)
-        prev = sets.reference_range()
-        if len(ranges) == 1 and prev is not None:
-            typ = prev
         pos = [x for x in sets.open if not is_hold(x)].index(m)
         pause = m.top_end_s - m.top_start_s
         pres = sets.prescription
