@@ -37,6 +37,7 @@ import aiomqtt
 import numpy as np
 import typer
 from pydantic import ValidationError
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -270,6 +271,7 @@ class Board:
         self.changed = asyncio.Event()
         self.malformed = 0
         self.first_s: dict[str, float] = {}  # scenario time 0 per band (from the analyzer)
+        self.pause_target_s: float | None = None  # prescribed pause: colours the top timer
 
     def scenario_s(self, band_id: str, t: float) -> float:
         return t - self.first_s.get(band_id, t)
@@ -351,33 +353,53 @@ class Progress:
     total_s: dict[str, float]
 
 
-def live_table(board: Board, progress: Progress, speed: float) -> Table:
-    table = Table(title=f"bandsense demo (x{speed:g})", expand=False)
-    for col in (
-        "band", "link", "sim time", "force N", "phase", "set", "reps",
-        "at top s", "last rep: up", "top", "down",
+def short_id(band_id: str) -> str:
+    """``bandsense-sim-01`` -> ``sim-01``: the live board must fit 80 columns."""
+    return band_id.removeprefix("bandsense-")
+
+
+def live_table(
+    board: Board, progress: Progress, speed: float, pause_target_s: float | None = None
+) -> Table:
+    """One row per band: where it is, what the analyzer says now, and the last rep."""
+    links: dict[str, int] = {}
+    for view in board.bands.values():
+        links[view.link] = links.get(view.link, 0) + 1
+    caption = "last rep: up/top/down s; BLE links: " + ", ".join(
+        f"{n} {state}" for state, n in sorted(links.items())
+    )
+    table = Table(
+        title=f"bandsense demo (x{speed:g})", caption=caption, box=box.SIMPLE_HEAD, expand=False
+    )
+    for col, justify in (
+        ("band", "left"), ("sim s", "right"), ("force", "right"), ("phase", "left"),
+        ("set", "right"), ("reps", "right"), ("at top", "right"),
+        ("last rep", "right"),
     ):  # fmt: skip
-        table.add_column(col, justify="left" if col in ("band", "link", "phase") else "right")
+        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for band_id, view in board.bands.items():
         live = view.live
         rep = view.last_rep
+        band = Text(short_id(band_id), style="" if view.link == "streaming" else "dim")
         phase = Text(live.phase if live else "-")
+        at_top = Text("-")
         if live and live.phase == "top":
             phase.stylize("bold green")
+            at_top = Text(f"{live.time_at_top_s:.1f} s", style="bold")
+            if pause_target_s is not None:
+                at_top.stylize("green" if live.time_at_top_s >= pause_target_s else "yellow")
         played = progress.played_s.get(band_id, 0.0)
         total = progress.total_s.get(band_id, 0.0)
+        last = f"{rep.concentric_s:.1f}/{rep.pause_s:.1f}/{rep.eccentric_s:.1f}" if rep else "-"
         table.add_row(
-            band_id,
-            view.link,
-            f"{played:.0f}/{total:.0f} s",
-            _f(live.force_n if live else None),
+            band,
+            f"{played:.0f}/{total:.0f}",
+            f"{live.force_n:.1f} N" if live else "-",
             phase,
             str(live.set_index + 1) if live else "-",
             str(live.rep_count) if live else "-",
-            _f(live.time_at_top_s if live and live.phase == "top" else None),
-            _f(rep.concentric_s if rep else None),
-            _f(rep.pause_s if rep else None),
-            _f(rep.eccentric_s if rep else None),
+            at_top,
+            last,
         )
     return table
 
@@ -502,15 +524,16 @@ def compare(band_id: str, summary: SessionSummary, truth: Any, first_s: float) -
 
 
 def comparison_table(rows: list[Comparison]) -> Table:
-    table = Table(title="analysis vs the simulator's ground truth")
-    for col in (
-        "band", "reps found/true", "matched", "sets found/true", "holds found/true",
-        "median err up s", "top s", "down s",
-    ):  # fmt: skip
-        table.add_column(col, justify="right")
+    table = Table(
+        title="analysis vs the simulator's ground truth",
+        caption="found/true; err: median |found - true| of matched reps' phase times",
+        box=box.SIMPLE_HEAD,
+    )
+    for col in ("band", "reps", "matched", "sets", "holds", "err up s", "top s", "down s"):
+        table.add_column(col, justify="left" if col == "band" else "right", no_wrap=True)
     for c in rows:
         table.add_row(
-            c.band_id, f"{c.reps_found}/{c.reps_true}", str(c.reps_matched),
+            short_id(c.band_id), f"{c.reps_found}/{c.reps_true}", str(c.reps_matched),
             f"{c.sets_found}/{c.sets_true}", f"{c.holds_found}/{c.holds_true}",
             _f(c.concentric_err_s, "{:.2f}"), _f(c.pause_err_s, "{:.2f}"),
             _f(c.eccentric_err_s, "{:.2f}"),
@@ -659,6 +682,7 @@ async def run_demo(
     # A broker given with --mqtt may carry other bandsense traffic: keep to our own topics.
     prefix = "bandsense" if options.mqtt is None else f"bandsense-demo-{uuid.uuid4().hex[:6]}"
     board = Board([p.name for p in plans], prefix, None if live_view else say)
+    board.pause_target_s = prescription.pause_s if prescription is not None else None
 
     with _signals(stop):
         async with _broker(options.mqtt, say) as (url, broker_pid):
@@ -877,7 +901,8 @@ async def _show(
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             while True:
                 recent = Text("\n".join(board.recent), style="dim")
-                live.update(Group(live_table(board, played(), speed), recent))
+                table = live_table(board, played(), speed, board.pause_target_s)
+                live.update(Group(table, recent))
                 await asyncio.sleep(0.25)  # the screen's refresh period
     while True:
         await asyncio.sleep(STATUS_EVERY_S)  # the plain log's status period
