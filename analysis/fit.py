@@ -148,6 +148,8 @@ def fit_rise(
     sse = _sse(tab, k_all, tc, y, params)
     sse[~ok] = np.inf
     best = np.argsort(sse)[: max(1, min(refine, int(ok.sum())))]
+    # Candidates far worse than the best linearised one are not worth refining.
+    best = best[sse[best] <= 4.0 * sse[best[0]] + 1e-12]
 
     # 2. Gauss-Newton on (L, A, t0, D) for the best candidates.
     p = params[best]
@@ -248,4 +250,6 @@ def _gauss_newton(tab: ShapeTables, rows: np.ndarray, t: np.ndarray, y: np.ndarr
         step[:, 2] = np.clip(step[:, 2], -0.5 * p[:, 3], 0.5 * p[:, 3])
         p = p + step
         p[:, 3] = np.maximum(p[:, 3], 1e-3)
+        if np.all(np.abs(step[:, 2:4]) < 1e-4):
+            break  # converged to 0.1 ms
     return p
