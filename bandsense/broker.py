@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +63,23 @@ def mosquitto_binary() -> str:
             f"mosquitto not found: install it with `{INSTALL_HINT}` (or pass --mqtt URL)"
         )
     return path
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: the broker gets SIGTERM if the demo is killed (SIGKILL) before it could stop
+    it; elsewhere None (the context manager still stops it on every other exit)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def set_pdeathsig() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+
+    return set_pdeathsig
 
 
 def _free_port() -> int:
@@ -136,6 +155,10 @@ async def _start(binary: str, workdir: Path) -> tuple[asyncio.subprocess.Process
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            # Its own session: Ctrl-C in a terminal goes to the whole foreground process
+            # group, and the broker must outlive it until the demo has shut down through it.
+            start_new_session=True,
+            preexec_fn=_die_with_parent(),
         )
         try:
             async with asyncio.timeout(START_TIMEOUT_S):

@@ -585,20 +585,27 @@ async def _broker(url: str | None, say: Any) -> AsyncIterator[tuple[str, int | N
 
 
 async def _subscribe(url: str, board: Board, ready: asyncio.Event) -> None:
+    """Feed ``board`` from the broker until cancelled; reconnect if the broker goes away."""
     from collector.publisher import BrokerConfig
 
     cfg = BrokerConfig.from_url(url)
-    async with aiomqtt.Client(
-        cfg.host, cfg.port, username=cfg.username, password=cfg.password,
-        identifier=f"bandsense-demo-view-{uuid.uuid4().hex[:8]}",
-    ) as client:  # fmt: skip
-        for suffix in ("samples", "status", "analysis/#"):
-            await client.subscribe(f"{board.prefix}/+/{suffix}", qos=1)
-        ready.set()
-        async for message in client.messages:
-            payload = message.payload
-            if isinstance(payload, bytes | bytearray):
-                board.handle(message.topic.value, bytes(payload))
+    identifier = f"bandsense-demo-view-{uuid.uuid4().hex[:8]}"
+    while True:
+        try:
+            async with aiomqtt.Client(
+                cfg.host, cfg.port, username=cfg.username, password=cfg.password,
+                identifier=identifier,
+            ) as client:  # fmt: skip
+                for suffix in ("samples", "status", "analysis/#"):
+                    await client.subscribe(f"{board.prefix}/+/{suffix}", qos=1)
+                ready.set()
+                async for message in client.messages:
+                    payload = message.payload
+                    if isinstance(payload, bytes | bytearray):
+                        board.handle(message.topic.value, bytes(payload))
+        except aiomqtt.MqttError as exc:
+            log.warning("viewer: MQTT %s unavailable (%s); retrying", url, exc)
+            await asyncio.sleep(1.0)  # reconnect period
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> bool:

@@ -8,6 +8,8 @@ import asyncio
 import io
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +144,31 @@ def test_missing_mosquitto_names_the_install_command(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(broker.shutil, "which", lambda *a, **k: None)
     with pytest.raises(UserError, match="apt-get install -y mosquitto"):
         broker.mosquitto_binary()
+
+
+async def test_ctrl_c_prints_the_summary_so_far_and_exits_130(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bandsense.demo", "demo", "--speed", "20",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(PROCESS_TIMEOUT_S):
+            while "rep 1 (set 1)" not in (lines[-1] if lines else ""):
+                line = (await proc.stdout.readline()).decode()
+                assert line, "".join(lines)
+                lines.append(line)
+            proc.send_signal(signal.SIGINT)
+            rest, _ = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    out = "".join(lines) + rest.decode()
+    assert proc.returncode == 130, out[-4000:]
+    assert "analysis vs the simulator's ground truth" in out
+    assert "(interrupted)" in out
+    [pid] = [int(m) for m in re.findall(r"private mosquitto \(pid (\d+)\)", out)]
+    assert not alive(pid), f"mosquitto {pid} left running"
