@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from typing import Any
 
 from analysis.offline import RecordingInfo
@@ -20,8 +21,11 @@ SET_EXTRA = ("partial_count", "side", "concentric_mean_s", "concentric_sd_s", "p
 HOLD_KEYS = ("set", "start_s", "end_s", "duration_s", "mean_force_n", "force_cv")
 
 
-def _round(v: Any, key: str) -> Any:
+def _round(v: Any, key: str, required: bool) -> Any:
     if isinstance(v, float):
+        if not math.isfinite(v):
+            # Valid JSON has no NaN: a contract number stays a number, an extra is null.
+            return 0.0 if required else None
         return round(v, 4 if key.endswith("_s") else 3 if key != "force_cv" else 4)
     return v
 
@@ -29,7 +33,9 @@ def _round(v: Any, key: str) -> Any:
 def _obj(record: Rep | SetSummary | Hold, keys: tuple[str, ...], extra: tuple[str, ...] = ()
          ) -> dict[str, Any]:
     d = record.model_dump()
-    return {k: _round(d[k], k) for k in (*keys, *extra)}
+    out = {k: _round(d[k], k, True) for k in keys}
+    out.update({k: _round(d[k], k, False) for k in extra})
+    return out
 
 
 def to_json_obj(s: SessionSummary, info: RecordingInfo) -> dict[str, Any]:
@@ -43,7 +49,7 @@ def to_json_obj(s: SessionSummary, info: RecordingInfo) -> dict[str, Any]:
 
 
 def to_json(s: SessionSummary, info: RecordingInfo) -> str:
-    return json.dumps(to_json_obj(s, info))
+    return json.dumps(to_json_obj(s, info), allow_nan=False)
 
 
 def to_csv(s: SessionSummary) -> str:
