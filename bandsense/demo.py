@@ -491,6 +491,7 @@ class Comparison:
     concentric_err_s: float | None
     pause_err_s: float | None
     eccentric_err_s: float | None
+    hold_err_s: float | None = None  # median |found - true| time held, matched holds
 
 
 def compare(band_id: str, summary: SessionSummary, truth: Any, first_s: float) -> Comparison:
@@ -520,23 +521,37 @@ def compare(band_id: str, summary: SessionSummary, truth: Any, first_s: float) -
         concentric_err_s=median_err("concentric_s"),
         pause_err_s=median_err("pause_s"),
         eccentric_err_s=median_err("eccentric_s"),
+        hold_err_s=_hold_error(summary, truth, first_s, match),
     )
+
+
+def _hold_error(summary: SessionSummary, truth: Any, first_s: float, match: Any) -> float | None:
+    """Median |found - true| time held at the top, over holds matched by overlap."""
+    found = [{"start_s": h.start_s - first_s, "end_s": h.end_s - first_s} for h in summary.holds]
+    true = [{"start_s": h.start_s, "end_s": h.end_s} for h in truth.holds]
+    pairs = match(true, found)
+    if not pairs:
+        return None
+    errs = [abs(summary.holds[j].duration_s - truth.holds[i].duration_s) for i, j in pairs]
+    return float(np.median(errs))
 
 
 def comparison_table(rows: list[Comparison]) -> Table:
     table = Table(
         title="analysis vs the simulator's ground truth",
-        caption="found/true; err: median |found - true| of matched reps' phase times",
+        caption="found/true; err: median |found - true| over matched reps (holds)",
         box=box.SIMPLE_HEAD,
     )
-    for col in ("band", "reps", "matched", "sets", "holds", "err up s", "top s", "down s"):
+    for col in (
+        "band", "reps", "matched", "sets", "holds", "err up s", "top s", "down s", "held s",
+    ):  # fmt: skip
         table.add_column(col, justify="left" if col == "band" else "right", no_wrap=True)
     for c in rows:
         table.add_row(
             short_id(c.band_id), f"{c.reps_found}/{c.reps_true}", str(c.reps_matched),
             f"{c.sets_found}/{c.sets_true}", f"{c.holds_found}/{c.holds_true}",
             _f(c.concentric_err_s, "{:.2f}"), _f(c.pause_err_s, "{:.2f}"),
-            _f(c.eccentric_err_s, "{:.2f}"),
+            _f(c.eccentric_err_s, "{:.2f}"), _f(c.hold_err_s, "{:.2f}"),
         )  # fmt: skip
     return table
 
