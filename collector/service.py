@@ -115,12 +115,15 @@ class Collector:
         for entry in sessions:
             assert entry.session is not None
             entry.session.stop()
+        tasks = [e.session_task for e in sessions if e.session_task is not None]
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.options.shutdown_timeout_s):
-                await asyncio.gather(
-                    *(e.session_task for e in sessions if e.session_task is not None),
-                    return_exceptions=True,
-                )
+                await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            if not task.done():  # a BLE stack that hangs must not hang the shutdown
+                log.warning("%s did not stop in time; cancelled", task.get_name())
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         # Each publisher gets the rest of the shutdown budget to empty its spool.
         results = await asyncio.gather(
             *(e.publisher.drain(self.options.shutdown_timeout_s) for e in self.entries.values())
