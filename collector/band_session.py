@@ -300,8 +300,9 @@ class BandSession:
         self._set_state("reconnecting")
 
     def _finish(self) -> None:
-        # Frames still missing at shutdown are lost for this run: say so honestly.
-        self._handle(self.sequencer.give_up_all(), time.monotonic())
+        # Frames still missing at shutdown are NOT declared gaps: the spool's resume point
+        # stays before them, so the next run asks the band for them (it holds ~60 s) and
+        # reports a gap only if the band no longer has them by then.
         self._publish_batches(self.batcher.flush())
         self._set_state("offline")
 

@@ -89,3 +89,19 @@ def test_band_restart_starts_a_new_session(tmp_path: Path) -> None:
     assert batches[-1].session_id == s.session_id and batches[-1].seq_first == 2
     # A later run must not resume the old numbering of the rebooted band.
     assert s.publisher.spool.get_state("session_id") == s.session_id
+
+
+def test_outstanding_frames_are_left_for_the_next_run(tmp_path: Path) -> None:
+    s = session(tmp_path)
+    s.apply_status(status(0), connecting=True)
+    for seq in [0, 1, 2, 4, 5]:  # 3 still missing when the collector stops
+        notify(s, seq)
+    s.flush_pending()
+    assert s.publisher.spool.get_state("next_seq") == "3"
+    s.publisher.spool.close()
+    again = session(tmp_path)
+    again.apply_status(status(6), connecting=True)
+    request = again.sequencer.next_request(1e12)
+    assert request is not None and (request.from_seq, request.count) == (3, 3)
+    _, events = published(again)
+    assert not [e for e in events if e["event"] == "gap"]
