@@ -57,10 +57,8 @@ DRAIN_TIMEOUT_S = 30.0  # after the scenario: every frame through the collector
 STOP_TIMEOUT_S = 30.0  # each component's clean shutdown
 SUMMARY_TIMEOUT_S = 15.0  # session summaries back from the analyzer
 RECENT_EVENTS = 6  # event lines under the live board
-CUT_MARGIN_S = 0.5
-_SEQ_LAST = re.compile(
-    rb'"seq_last"\s*:\s*(\d+)'
-)  # a --seconds cut that falls inside a movement moves past its end
+CUT_MARGIN_S = 0.5  # a --seconds cut that falls inside a movement moves past its end
+_SEQ_LAST = re.compile(rb'"seq_last"\s*:\s*(\d+)')
 
 
 @dataclass(frozen=True)
@@ -697,19 +695,21 @@ async def run_demo(
 
         prescription = parse_prescription(options.prescribe)
 
-    say(f"scenario {options.scenario}: synthesizing {options.bands} band(s)")
-    plans = await asyncio.get_running_loop().run_in_executor(
-        None, functools.partial(plan_bands, options)
-    )
-    # A broker given with --mqtt may carry other bandsense traffic: keep to our own topics.
-    prefix = "bandsense" if options.mqtt is None else f"bandsense-demo-{uuid.uuid4().hex[:6]}"
-    board = Board([p.name for p in plans], prefix, None if live_view else say)
-    board.pause_target_s = prescription.pause_s if prescription is not None else None
-
     with _signals(stop):
-        async with _broker(options.mqtt, say) as (url, broker_pid):
-            interrupted = await _pipeline(options, plans, board, url, prescription, stop, say,
-                                          console, live_view)  # fmt: skip
+        say(f"scenario {options.scenario}: synthesizing {options.bands} band(s)")
+        plans = await asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(plan_bands, options)
+        )
+        # A broker given with --mqtt may carry other bandsense traffic: keep to our topics.
+        prefix = "bandsense" if options.mqtt is None else f"bandsense-demo-{uuid.uuid4().hex[:6]}"
+        board = Board([p.name for p in plans], prefix, None if live_view else say)
+        board.pause_target_s = prescription.pause_s if prescription is not None else None
+        broker_pid = None
+        interrupted = stop.is_set()  # Ctrl-C while synthesizing: start nothing
+        if not interrupted:
+            async with _broker(options.mqtt, say) as (url, broker_pid):
+                interrupted = await _pipeline(options, plans, board, url, prescription, stop,
+                                              say, console, live_view)  # fmt: skip
 
     comparisons = []
     summaries = {}
@@ -992,7 +992,11 @@ def demo(
         prescribe=prescribe, seed=seed,
     )  # fmt: skip
     options.check()
-    result = asyncio.run(run_demo(options))
+    try:
+        result = asyncio.run(run_demo(options))
+    except (KeyboardInterrupt, asyncio.CancelledError):  # a second Ctrl-C: no summary
+        typer.echo("bandsense: demo aborted", err=True)
+        raise typer.Exit(130) from None
     if report is not None:
         try:
             report.write_text(json.dumps(result.report(), indent=1) + "\n", encoding="utf-8")
