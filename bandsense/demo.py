@@ -748,7 +748,12 @@ async def _pipeline(
 ) -> bool:
     """Bands, collector, analyzer and viewer; returns True when interrupted by ``stop``."""
     from analysis.service import AnalyzerService, ServiceConfig, live_analyzer_factory
-    from collector.backends import close_hosts, register_link, unregister_link
+    from collector.backends import (
+        close_hosts,
+        configure_bumble,
+        register_link,
+        unregister_link,
+    )
     from collector.band_session import SessionConfig
     from collector.publisher import BrokerConfig
     from collector.service import Collector, CollectorOptions
@@ -808,6 +813,7 @@ async def _pipeline(
                     async with asyncio.timeout(STOP_TIMEOUT_S):
                         await close_hosts()
                 unregister_link(link_name)
+                configure_bumble(None)  # the process-wide default pointed at our link
 
 
 async def _run_parts(
