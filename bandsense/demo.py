@@ -886,7 +886,7 @@ async def _run_parts(
                     board, DRAIN_TIMEOUT_S, stop,
                 )  # fmt: skip
                 if not complete:
-                    say("warning: not every frame reached the broker")
+                    say(f"warning: last frames not seen on MQTT in {DRAIN_TIMEOUT_S:.0f} s")
             elif not interrupted:
                 say("warning: the scenario did not finish in time")
         finally:
