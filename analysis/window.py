@@ -115,6 +115,10 @@ def analyze_window(
     sg = None
     if s is not None and np.all(np.isfinite(s)):
         sg = _lowpass(_to_grid(t, despike(s, k), tg), _FIT_HZ)
+        # Stretch times the phases only if it moves with the force (a stuck, absent or
+        # miswired stretch sensor must not override good force data).
+        if np.std(sg) <= 0 or np.std(y_seg) <= 0 or np.corrcoef(sg, y_seg)[0, 1] < 0.7:
+            sg = None
     # Force is fitted only without stretch (see _combine); its levels then come from the
     # movement-finding signal.
     y_fit = _lowpass(g, _FIT_HZ) if sg is None else y_seg

@@ -65,3 +65,14 @@ def test_flat_and_tiny_recordings() -> None:
     assert tiny.reps == [] and tiny.samples == 5
     empty = analyze(np.empty(0), np.empty(0))
     assert empty.samples == 0
+
+
+def test_useless_stretch_column_falls_back_to_force(bridge_50hz) -> None:  # type: ignore[no-untyped-def]
+    """A stuck or unrelated stretch column must not override the force data."""
+    s = bridge_50hz
+    force_only = analyze(s.time_s, s.force_n)
+    stuck = analyze(s.time_s, s.force_n, np.zeros_like(s.force_n))
+    noise = analyze(s.time_s, s.force_n,
+                    np.random.default_rng(1).normal(100.0, 1.0, len(s.force_n)))
+    assert stuck.reps == force_only.reps
+    assert noise.reps == force_only.reps
