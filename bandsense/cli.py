@@ -86,6 +86,7 @@ def _register() -> None:
     # take down the others' commands.
     from analysis.cli import register as register_analysis
     from analysis.service_cli import add_analyzer_command
+    from bandsense.demo import add_demo_command
     from collector.cli import register as register_collector
     from firmware_sim.cli import register as register_sim
 
@@ -93,6 +94,7 @@ def _register() -> None:
     register_collector(app)
     register_analysis(app)
     add_analyzer_command(app)
+    add_demo_command(app)
     _registered = True
 
 

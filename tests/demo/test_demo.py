@@ -52,7 +52,7 @@ def test_demo_process_matches_truth_and_leaves_no_broker(tmp_path: Path) -> None
     report = tmp_path / "report.json"
     proc = subprocess.run(
         [
-            sys.executable, "-m", "bandsense.demo", "demo", "--seconds", str(SECONDS),
+            sys.executable, "-m", "bandsense", "demo", "--seconds", str(SECONDS),
             "--speed", str(SPEED), "--report", str(report),
         ],
         stdin=subprocess.DEVNULL,
@@ -148,7 +148,7 @@ def test_missing_mosquitto_names_the_install_command(monkeypatch: pytest.MonkeyP
 
 async def test_ctrl_c_prints_the_summary_so_far_and_exits_130(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bandsense.demo", "demo", "--speed", "20",
+        sys.executable, "-m", "bandsense", "demo", "--speed", "20",
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT, cwd=tmp_path,
     )  # fmt: skip

@@ -17,7 +17,7 @@ from bandsense.config import settings_from_context
 from bandsense.errors import UserError
 
 # Subcommands that have landed; extend as `collect`, `analyze`, `demo`, ... arrive.
-LANDED_SUBCOMMANDS = ("sim", "collect", "analyze", "analyzer")
+LANDED_SUBCOMMANDS = ("sim", "collect", "analyze", "analyzer", "demo")
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
