@@ -23,6 +23,7 @@ _WARMUP = 64  # samples used to fix the nominal interval and the noise scale
 _LAG_S = 0.2  # the rest reference ignores the most recent samples (the rise itself)
 _REF_S = 1.0  # ... and looks this far back
 _QUIET_S = 0.25  # quiet this long near rest -> cut
+_SMALL = 4096  # below this many samples, direct selection beats scipy's call overhead
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
 
 
@@ -41,7 +42,23 @@ def _running_median(x: np.ndarray, k: int) -> np.ndarray:
     Removes spikes up to ``k // 2`` samples wide; the detector only needs to know where
     movements are, so the delay of ``k // 2`` samples does not matter.
     """
+    if len(x) < _SMALL:
+        # Small (live) batches: scipy's per-call overhead dominates; select directly.
+        win = np.lib.stride_tricks.sliding_window_view(x, k)
+        small: np.ndarray = np.partition(win, k // 2, axis=1)[:, k // 2]
+        return small
     out: np.ndarray = ndimage.median_filter(x, size=k, origin=(k - 1) // 2)[k - 1:]
+    return out
+
+
+def _trailing(x: np.ndarray, k: int, op: str) -> np.ndarray:
+    """Trailing min or max over ``k`` samples (``len(x) - k + 1`` values, exact)."""
+    if len(x) - k + 1 < _SMALL // 8:
+        win = np.lib.stride_tricks.sliding_window_view(x, k)
+        small: np.ndarray = win.min(axis=1) if op == "min" else win.max(axis=1)
+        return small
+    f = ndimage.minimum_filter1d if op == "min" else ndimage.maximum_filter1d
+    out: np.ndarray = f(x, k, origin=(k - 1) // 2)[k - 1:]
     return out
 
 
@@ -68,8 +85,7 @@ class _Features:
         if self._ref is None:
             r, need = self._r, self._lag + self._r
             mm, o2 = self._padded(need)
-            mn = ndimage.minimum_filter1d(mm[o2 - need:], r + 1, origin=r // 2)
-            self._ref = mn[r: r + len(self.m)]
+            self._ref = _trailing(mm[o2 - need:], r + 1, "min")[: len(self.m)]
         return self._ref
 
     @property
@@ -78,10 +94,8 @@ class _Features:
         if self._qrange is None:
             k = self._k
             mm, o2 = self._padded(self._lag + self._r)
-            lo = max(0, o2 - k + 1)
-            qmax = ndimage.maximum_filter1d(mm[lo:], k, origin=(k - 1) // 2)[o2 - lo:]
-            qmin = ndimage.minimum_filter1d(mm[lo:], k, origin=(k - 1) // 2)[o2 - lo:]
-            self._qrange = qmax - qmin
+            seg = mm[o2 - k + 1:]
+            self._qrange = _trailing(seg, k, "max") - _trailing(seg, k, "min")
         return self._qrange
 
 

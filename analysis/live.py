@@ -27,7 +27,7 @@ from analysis.offline import RecordingStats, summarize
 from analysis.prescription import Prescription
 from analysis.sets import PARTIAL_FRACTION, ClosedSet, is_hold, typical_range
 from analysis.types import Movement
-from bandsense.model import Hold, LiveState, Rep, SessionSummary, SetSummary
+from bandsense.model import Hold, LiveState, Rep, SessionSummary, SetSummary, validate_band_id
 
 Event = Rep | SetSummary | Hold | LiveState
 Phase = Literal["rest", "concentric", "top", "eccentric"]
@@ -40,7 +40,7 @@ class LiveAnalyzer:
     """Incremental analysis of one band."""
 
     def __init__(self, band_id: str = "band", prescription: Prescription | None = None) -> None:
-        self.band_id = band_id
+        self.band_id = validate_band_id(band_id)
         # The engine's records carry no band id, so the session result equals the offline
         # one; events get the band id stamped on the way out.
         self.engine = Engine(prescription=prescription)
@@ -154,7 +154,9 @@ class LiveAnalyzer:
         self._phase = phase
         sets = self.engine.sets
         reps = sum(1 for r in self._provisional.values() if not r.partial)
-        return LiveState(
+        # Built without re-validation (one per batch, on the hot path); the band id was
+        # validated once in __init__ and the other fields are correct by construction.
+        return LiveState.model_construct(
             band_id=self.band_id, time_s=now, phase=phase, set_index=sets.next_set,
             rep_count=reps if sets.open else 0,
             time_at_top_s=0.0 if self._top_since is None else now - self._top_since,
