@@ -10,8 +10,10 @@ Complete event carrying UNKNOWN_CONNECTION_IDENTIFIER.
 It also completes a local disconnect from a peer that vanished from the link without a
 terminate, instead of raising inside the command handler.
 
-Use it for every controller a bandsense process puts on a `LocalLink` (the in-process
-host of this backend does; the simulator's HCI server should too).
+Used for every controller a bandsense process puts on a `LocalLink`: the simulator's
+link and HCI server (firmware_sim.vlink) and the collector's in-process Bumble host
+(collector.backends.bumble). It lives here, in the shared package, so the simulator does
+not import the collector nor the collector the simulator.
 """
 
 from __future__ import annotations

@@ -15,60 +15,11 @@ from bumble import hci, ll
 from bumble.controller import Controller
 from bumble.link import LocalLink
 
-# Real BLE controllers answer with larger buffers than Bumble's default 27 bytes; with 251
-# a 247-byte notification is one ACL packet, which the platform notes measured at about
-# 5k notifications/s on the virtual link.
-ACL_PACKET_LENGTH = 251
+from bandsense.virtual_controller import VirtualController
 
-
-class SimController(Controller):
-    """Bumble's virtual controller with large LE ACL buffers and two fixes a client of the
-    served link needs (the collector's backend has the same in
-    ``collector/backends/bumble/controller.py``; the simulator does not import the collector):
-
-    - LE Create Connection Cancel really cancels (0.0.236 only answers "success" and keeps
-      the attempt armed, so every later connect fails with COMMAND_DISALLOWED);
-    - disconnecting from a peer that already left the link completes locally instead of
-      raising inside the command handler.
-    """
-
-    le_acl_data_packet_length = ACL_PACKET_LENGTH
-    supported_max_tx_octets = ACL_PACKET_LENGTH
-    supported_max_rx_octets = ACL_PACKET_LENGTH
-
-    def on_hci_le_create_connection_cancel_command(
-        self, _command: hci.HCI_LE_Create_Connection_Cancel_Command
-    ) -> hci.HCI_StatusReturnParameters:
-        pending = self.pending_le_connection
-        if pending is None:
-            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
-        self.pending_le_connection = None
-        event = hci.HCI_LE_Connection_Complete_Event(
-            status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR,
-            connection_handle=0,
-            role=hci.Role.CENTRAL,
-            peer_address_type=pending.peer_address.address_type,
-            peer_address=pending.peer_address,
-            connection_interval=0,
-            peripheral_latency=0,
-            supervision_timeout=0,
-            central_clock_accuracy=0,
-        )
-        # Vol 4, Part E 7.8.13: Command Complete (sent by our caller) comes first.
-        asyncio.get_running_loop().call_soon(self.send_hci_packet, event)
-        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
-
-    def on_hci_disconnect_command(self, command: hci.HCI_Disconnect_Command) -> None:
-        connection = self.find_le_connection_by_handle(command.connection_handle)
-        if (
-            connection is not None
-            and self.link is not None
-            and self.link.find_le_controller(connection.peer_address) is None
-        ):
-            self._send_hci_command_status(hci.HCI_COMMAND_STATUS_PENDING, command.op_code)
-            self.on_le_disconnected(connection, command.reason)
-            return None
-        return super().on_hci_disconnect_command(command)
+# The simulator's controllers carry the same Bumble fixes as the collector's in-process
+# host (cancellable LE connection attempts, disconnect from a vanished peer, 251-byte ACL).
+SimController = VirtualController
 
 
 class SimLink(LocalLink):

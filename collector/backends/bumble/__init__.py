@@ -5,8 +5,8 @@ See README.md in this folder for selection, configuration and the pitfalls handl
 
 from __future__ import annotations
 
+from bandsense.virtual_controller import VirtualController
 from collector.backends.bumble.client import BumbleClient
-from collector.backends.bumble.controller import VirtualController
 from collector.backends.bumble.scanner import BumbleScanner
 from collector.backends.bumble.transport import (
     HCI_ENV_VAR,

@@ -36,7 +36,7 @@ from bumble.link import LocalLink
 from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink, Transport
 
-from collector.backends.bumble.controller import VirtualController
+from bandsense.virtual_controller import VirtualController
 from collector.backends.bumble.errors import guarded
 
 logger = logging.getLogger(__name__)
