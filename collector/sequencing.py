@@ -140,13 +140,15 @@ class Sequencer(Generic[T]):
         if self.next_seq is None or self.highest_seen is None:
             self.next_seq = seq
             self.highest_seen = seq - 1
-        if seq < self.next_seq or seq in self._buffer:
+        if seq < self.next_seq or seq in self._buffer or seq in self._lost:
+            # Already released or held (or, in _lost, given up and released as part of a
+            # gap): keeping the promise "exactly once" means dropping it.
             self.stats.duplicates += 1
-            return []
-        if seq in self._lost:
-            # Arrived after we gave up on it: it was already released as part of a gap
-            # (or is about to be); keeping the promise "exactly once" means dropping it.
-            self.stats.duplicates += 1
+            if seq <= self.highest_seen:
+                # An old frame still arriving means the link is busy with a resend backlog;
+                # the frames still missing are likely queued behind it, so their retry
+                # clock waits as it does after a recovery.
+                self._progress_until = now + self.config.retry_timeout_s
             return []
         if seq - self.highest_seen > self.config.max_jump:
             # Not a hole worth repairing: release everything held, then continue from here.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from collector.sequencing import Frame, Gap, Sequencer, SequencerConfig
@@ -129,7 +129,7 @@ def test_every_seq_exactly_once_in_order(
     assert seqr.stats.lost == n - len(frames)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     n=st.integers(1, 400),
     seed=st.integers(0, 2**32),
@@ -137,6 +137,9 @@ def test_every_seq_exactly_once_in_order(
     dup=st.floats(0, 0.3),
     reorder=st.floats(0, 0.5),
 )
+# Found by hypothesis in CI: a backlog of duplicated resent frames outlasted the retry
+# attempts and frames the band still held were declared lost.
+@example(n=228, seed=11, loss=0.53125, dup=0.28125, reorder=0.5)
 def test_nothing_lost_when_band_holds_everything(
     n: int, seed: int, loss: float, dup: float, reorder: float
 ) -> None:
@@ -149,7 +152,7 @@ def test_nothing_lost_when_band_holds_everything(
     assert seqr.stats.recovered == seqr.stats.missing_detected
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     n=st.integers(50, 400),
     seed=st.integers(0, 2**32),
