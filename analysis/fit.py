@@ -69,6 +69,39 @@ def shape_tables() -> ShapeTables:
         rows.append(w**3 * (10.0 - 15.0 * w + 6.0 * w**2))
         names.append(f"warped_cosine({skew:g})")
         rows.append(0.5 - 0.5 * np.cos(np.pi * w))
+    return _tables(u, names, rows)
+
+
+@lru_cache(maxsize=1)
+def knee_tables() -> ShapeTables:
+    """The family plus *hysteretic falls*, for falls timed on force alone.
+
+    Latex unloads on a lower branch than it loads: when the release starts the force
+    drops by a fraction ``q`` of the top level over the first few percent of the travel
+    (``s``: the switching travel as a fraction of the range), then follows the movement
+    on the lower branch. In the band's force the departure is then a knee, not a smooth
+    start; a smooth profile fitted to it leaves too late and (to follow the quick drop)
+    too steeply, so it lands at rest too early. Force of the fall at normalised time
+    ``v`` of a movement profile ``S``: ``F(v) = (1 - S) (1 - q (1 - exp(-S / s)))``
+    (1 at departure, 0 at rest), fitted like every profile on the time-reversed fall:
+    ``R(u) = F(1 - u)`` as a rising shape. Without hysteresis the plain shapes still win.
+    """
+    base = shape_tables()
+    u = np.linspace(0.0, 1.0, _NU)
+    names, rows = list(base.names), list(base.value)
+    bases = ("beta(3,3)", "beta(2.5,2.5)", "beta(4,4)", "warped_cosine(0)",
+             "trapezoid(0.3)")
+    for name in bases:
+        # Rising shape R(u) = F(v) at v = 1 - u (the fall fitted on reversed time).
+        travel = base.value[base.names.index(name)][::-1]  # S(v): share of the travel done
+        for q in (0.06, 0.12, 0.18):
+            for sw in (0.04, 0.1, 0.2):
+                names.append(f"knee({name},{q:g},{sw:g})")
+                rows.append((1.0 - travel) * (1.0 - q * (1.0 - np.exp(-travel / sw))))
+    return _tables(u, names, rows)
+
+
+def _tables(u: np.ndarray, names: list[str], rows: list[np.ndarray]) -> ShapeTables:
     value = np.clip(np.array(rows), 0.0, 1.0)
     value[:, 0], value[:, -1] = 0.0, 1.0
     slope = np.gradient(value, u, axis=1)
@@ -103,7 +136,7 @@ class TransitionFit:
 
 def fit_rise(
     t: np.ndarray, y: np.ndarray, low0: float, high0: float, *, refine: int = 3,
-    fix_high: bool = True,
+    fix_high: bool = True, tables: ShapeTables | None = None,
 ) -> TransitionFit | None:
     """Fit a rising transition to ``(t, y)`` (rest data before, plateau data after).
 
@@ -120,7 +153,7 @@ def fit_rise(
         # timing information and bounds the cost of a fit.
         step = -(-len(t) // _MAX_POINTS)
         t, y = t[::step], y[::step]
-    tab = shape_tables()
+    tab = tables if tables is not None else shape_tables()
     k_all = np.arange(len(tab.names))
     tc = t - t[0]  # conditioning: fit on a local time axis
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage, signal
 
-from analysis.fit import TransitionFit, fit_rise
+from analysis.fit import TransitionFit, fit_rise, knee_tables
 from analysis.types import Movement
 
 GRID_HZ = 50.0
@@ -176,14 +176,17 @@ def _crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int
 
 
 def _fit_side(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, b: int,
-              low: float, high: float, rising: bool, fix_high: bool) -> TransitionFit | None:
+              low: float, high: float, rising: bool, fix_high: bool,
+              force: bool = False) -> TransitionFit | None:
     sl = slice(max(a, 0), b + 1)
     tt, yy = tg[sl][valid[sl]], y[sl][valid[sl]]
     if rising:
         return fit_rise(tt, yy, low, high, fix_high=fix_high)
     # A fall is a rise of -y; the fixed level is then the *start* level, so the model is
-    # mirrored in time as well: fit the reversed sequence.
-    fit = fit_rise(-tt[::-1], yy[::-1], low, high, fix_high=fix_high)
+    # mirrored in time as well: fit the reversed sequence. A fall timed on force may
+    # start with the band's hysteresis knee (see analysis.fit.knee_tables).
+    fit = fit_rise(-tt[::-1], yy[::-1], low, high, fix_high=fix_high,
+                   tables=knee_tables() if force else None)
     if fit is None:
         return None
     return TransitionFit(-fit.end_s, -fit.start_s, fit.low, fit.high, fit.rms, fit.shape)
@@ -244,7 +247,7 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
     if sg is not None:
         conc, ecc = _fit_phases(tg, sg, valid, a, p, d, float(sg[vl]), float(sg[vr]))
     if conc is None or ecc is None:
-        conc_f, ecc_f = _fit_phases(tg, y_fit, valid, a, p, d, low_l, low_r)
+        conc_f, ecc_f = _fit_phases(tg, y_fit, valid, a, p, d, low_l, low_r, force=True)
         conc, ecc = conc or conc_f, ecc or ecc_f
     # Fallbacks: threshold crossings (only when a fit failed).
     start = conc.start_s if conc else float(tg[up10])
@@ -299,7 +302,7 @@ def _top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float, low_r: flo
 
 
 def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: int,
-                 up: int, dn: int, low_l: float, low_r: float
+                 up: int, dn: int, low_l: float, low_r: float, force: bool
                  ) -> tuple[TransitionFit | None, TransitionFit | None]:
     mid = (up + dn) // 2
     k = int(_PLATEAU_FIT_S * GRID_HZ)
@@ -307,12 +310,14 @@ def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: in
     h_l = float(np.median(y[up:b + 1]))
     h_r = float(np.median(y[c:dn + 1]))
     conc = _fit_side(tg, y, valid, a, b, low_l, h_l, rising=True, fix_high=False)
-    ecc = _fit_side(tg, y, valid, c, d, low_r, h_r, rising=False, fix_high=False)
+    ecc = _fit_side(tg, y, valid, c, d, low_r, h_r, rising=False, fix_high=False,
+                    force=force)
     return conc, ecc
 
 
 def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int, d: int,
-                low_l: float, low_r: float) -> tuple[TransitionFit | None, TransitionFit | None]:
+                low_l: float, low_r: float, force: bool = False
+                ) -> tuple[TransitionFit | None, TransitionFit | None]:
     """Fit the rise over ``[a, top]`` and the fall over ``[top, d]`` of one signal.
 
     With a real plateau at the top (>= ``_PLATEAU_S`` above 95%), each side is fitted
@@ -326,12 +331,13 @@ def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int
     top = float(y[pk])
     up95, dn95 = _top_region(y, a, pk, d, low_l, low_r, 0.95)
     if (dn95 - up95) / GRID_HZ >= _PLATEAU_S:
-        return _fit_plateau(tg, y, valid, a, d, up95, dn95, low_l, low_r)
+        return _fit_plateau(tg, y, valid, a, d, up95, dn95, low_l, low_r, force)
     conc = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True)
-    ecc = _fit_side(tg, y, valid, pk, d, low_r, top, rising=False, fix_high=True)
+    ecc = _fit_side(tg, y, valid, pk, d, low_r, top, rising=False, fix_high=True,
+                    force=force)
     up85, dn85 = _top_region(y, a, pk, d, low_l, low_r, 0.85)
     if (dn85 - up85) / GRID_HZ >= _PLATEAU_S and conc is not None and ecc is not None:
-        c2, e2 = _fit_plateau(tg, y, valid, a, d, up85, dn85, low_l, low_r)
+        c2, e2 = _fit_plateau(tg, y, valid, a, d, up85, dn85, low_l, low_r, force)
         if c2 is not None and e2 is not None and c2.rms + e2.rms < conc.rms + ecc.rms:
             return c2, e2
     return conc, ecc
