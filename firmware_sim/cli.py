@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from firmware_sim.record import record
 from firmware_sim.scenario import builtin_names, load_scenario
 
 log = logging.getLogger(__name__)
@@ -51,6 +50,9 @@ def record_command(
 ) -> None:
     """Write a scenario offline as recording.csv (time_s,force_n,stretch_mm) + truth.json."""
     console = Console(stderr=True)
+    # Imported here: the synthesis pulls in scipy, which every other command would pay for.
+    from firmware_sim.record import record
+
     loaded = load_scenario(scenario)
     with console.status(f"simulating {loaded.name} ..."):
         result = record(loaded, out, rate_hz=rate, seed=seed, samples_per_frame=samples_per_frame)
