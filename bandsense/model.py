@@ -88,7 +88,7 @@ class Rep(_Record):
     range_mm: float | None = None
     time_under_tension_s: float | None = None
     pause_ok: bool | None = None  # against a prescription, when one was given
-    band_id: str | None = None
+    band_id: BandId | None = None
     side: Literal["left", "right"] | None = None
 
 
@@ -110,7 +110,7 @@ class SetSummary(_Record):
     eccentric_sd_s: float | None = None
     peak_force_trend_n_per_rep: float | None = None  # fatigue: slope of peak force
     pauses_ok: int | None = None  # reps meeting the prescribed pause
-    band_id: str | None = None
+    band_id: BandId | None = None
 
 
 class Hold(_Record):
@@ -122,7 +122,7 @@ class Hold(_Record):
     duration_s: float = Field(ge=0)
     mean_force_n: float
     force_cv: float = Field(ge=0)
-    band_id: str | None = None
+    band_id: BandId | None = None
 
 
 class LiveState(_Record):
@@ -142,7 +142,7 @@ class SessionSummary(_Record):
     """A whole session's analysis of one band."""
 
     kind: Literal["session"] = "session"
-    band_id: str | None = None
+    band_id: BandId | None = None
     samples: int = Field(ge=0)
     duration_s: float = Field(ge=0)
     sample_rate_hz: float = Field(ge=0)
