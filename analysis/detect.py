@@ -10,11 +10,21 @@ the offline one.
 
 The detector is deliberately permissive (it opens a window for any tug); rejecting
 fidgeting needs the context of the set and happens later.
+
+Speed (live: one call per band per ~100 ms batch, so the fixed cost per call matters more
+than the cost per sample): the filtered signal lives in one preallocated buffer with its
+history in front (no concatenation per batch); the trailing minima and maxima of a small
+batch come from prefix/suffix accumulations around the part all its windows share (a few
+numpy calls, exact); and two exact bounds skip the per-sample work in the common cases: at
+rest, a batch whose highest value is under the lowest possible reference plus the
+threshold cannot trigger; while active, a batch that stays above 20% of the excursion
+(and has not been low since the onset) cannot cut.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
@@ -23,8 +33,9 @@ _WARMUP = 64  # samples used to fix the nominal interval and the noise scale
 _LAG_S = 0.2  # the rest reference ignores the most recent samples (the rise itself)
 _REF_S = 1.0  # ... and looks this far back
 _QUIET_S = 0.25  # quiet this long near rest -> cut
-_SMALL = 4096  # below this many samples, direct selection beats scipy's call overhead
+_SMALL = 256  # below this many samples, direct selection beats scipy's call overhead
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
+_MIN_BUFFER = 4096  # filtered samples the history buffer holds at least
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,67 +47,46 @@ class Cut:
     rest_n: float  # rest level before the activity
 
 
+@lru_cache(maxsize=512)
+def _window_index(n: int, k: int) -> np.ndarray:
+    """Indices of the ``n`` trailing windows of ``k`` samples in ``n + k - 1`` samples."""
+    idx: np.ndarray = np.arange(n)[:, None] + np.arange(k)[None, :]
+    return idx
+
+
 def _running_median(x: np.ndarray, k: int) -> np.ndarray:
     """Median of each sample with its ``k - 1`` predecessors (``len(x) - k + 1`` values).
 
     Removes spikes up to ``k // 2`` samples wide; the detector only needs to know where
     movements are, so the delay of ``k // 2`` samples does not matter.
     """
-    if len(x) < _SMALL:
-        # Small (live) batches: scipy's per-call overhead dominates; select directly.
-        win = np.lib.stride_tricks.sliding_window_view(x, k)
-        small: np.ndarray = np.partition(win, k // 2, axis=1)[:, k // 2]
+    n = len(x) - k + 1
+    if n <= _SMALL:
+        # Small (live) batches: scipy's per-call overhead dominates; select directly
+        # (the same element, so the same value, as the median filter).
+        small: np.ndarray = np.partition(x[_window_index(n, k)], k // 2, axis=1)[:, k // 2]
         return small
     out: np.ndarray = ndimage.median_filter(x, size=k, origin=(k - 1) // 2)[k - 1:]
     return out
 
 
-def _trailing(x: np.ndarray, k: int, op: str) -> np.ndarray:
-    """Trailing min or max over ``k`` samples (``len(x) - k + 1`` values, exact)."""
-    if len(x) - k + 1 < _SMALL // 8:
-        win = np.lib.stride_tricks.sliding_window_view(x, k)
-        small: np.ndarray = win.min(axis=1) if op == "min" else win.max(axis=1)
-        return small
-    f = ndimage.minimum_filter1d if op == "min" else ndimage.maximum_filter1d
-    out: np.ndarray = f(x, k, origin=(k - 1) // 2)[k - 1:]
-    return out
+def _trailing(x: np.ndarray, k: int, op: np.ufunc) -> np.ndarray:
+    """Trailing min or max (``op`` = np.minimum / np.maximum) over ``k`` samples, exact.
 
-
-class _Features:
-    """Per-sample features of one batch, computed on first use (rest needs only ``ref``,
-    activity only ``qrange``); both depend on the samples alone, so computing them
-    lazily changes nothing."""
-
-    def __init__(self, m: np.ndarray, off: int, r: int, lag: int, k: int) -> None:
-        self.full, self.off = m, off
-        self.m = m[off:]
-        self._r, self._lag, self._k = r, lag, k
-        self._ref: np.ndarray | None = None
-        self._qrange: np.ndarray | None = None
-
-    def _padded(self, need: int) -> tuple[np.ndarray, int]:
-        if self.off >= need:
-            return self.full, self.off
-        return np.concatenate([np.full(need - self.off, self.full[0]), self.full]), need
-
-    @property
-    def ref(self) -> np.ndarray:
-        # Rest reference: min over [j - lag - ref, j - lag].
-        if self._ref is None:
-            r, need = self._r, self._lag + self._r
-            mm, o2 = self._padded(need)
-            self._ref = _trailing(mm[o2 - need:], r + 1, "min")[: len(self.m)]
-        return self._ref
-
-    @property
-    def qrange(self) -> np.ndarray:
-        # Range of the last quiet window: max - min over [j - quiet + 1, j].
-        if self._qrange is None:
-            k = self._k
-            mm, o2 = self._padded(self._lag + self._r)
-            seg = mm[o2 - k + 1:]
-            self._qrange = _trailing(seg, k, "max") - _trailing(seg, k, "min")
-        return self._qrange
+    Returns ``len(x) - k + 1`` values. When there are no more outputs than the window is
+    long, every window is a suffix of the first ``n - 1`` samples, the shared middle and a
+    prefix of the last ``n - 1`` samples: two accumulations and one reduction.
+    """
+    n = len(x) - k + 1
+    if n <= k:
+        out = np.full(n, op.reduce(x[n - 1:k]))
+        if n > 1:
+            op(out[:-1], op.accumulate(x[n - 2::-1])[::-1], out=out[:-1])
+            op(out[1:], op.accumulate(x[k:]), out=out[1:])
+        return out
+    f = ndimage.minimum_filter1d if op is np.minimum else ndimage.maximum_filter1d
+    big: np.ndarray = f(x, k, origin=(k - 1) // 2)[k - 1:]
+    return big
 
 
 class Detector:
@@ -109,21 +99,28 @@ class Detector:
         self._warm: list[np.ndarray] = []
         self._warm_t: list[np.ndarray] = []
         self._hist = np.empty(0)  # last raw samples (for the median)
-        self._mhist = np.empty(0)  # last filtered samples (for rolling windows)
+        # Filtered samples: _buf[i] is global sample i + _g0, valid up to _w. It starts
+        # with `_keep` copies of the first value (the history before the stream).
+        self._buf = np.empty(0)
+        self._g0 = 0
+        self._w = 0
+        self._keep = 0
         self.active = False
         self._trigger = 0
         self._rest = 0.0
         self._peak = -np.inf
         self._k_lag = self._k_ref = self._k_quiet = self._k_max = 0
         self._k_med = 5
-        self._thr_on = 0.0
-        self._m_full = np.empty(0)
         self._low_seen = False
-        self._off = 0
 
     @property
     def ready(self) -> bool:
         return self.dt > 0
+
+    def recent(self, k: int) -> np.ndarray:
+        """The last ``k`` filtered samples (fewer at the very start of the stream)."""
+        w = self._w
+        return self._buf[max(w - k, w - self.n_seen, 0):w]
 
     def _warm_up(self, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._warm.append(f)
@@ -141,6 +138,7 @@ class Detector:
         self._k_max = max(10, round(_MAX_ACTIVE_S / self.dt))
         # Median over ~40 ms (at least 5, at most 15 samples): spikes of a few samples go.
         self._k_med = int(min(15, max(5, 2 * round(0.02 / self.dt) + 1)))
+        self._keep = self._k_lag + self._k_ref + self._k_quiet + 2
         self._warm, self._warm_t = [], []
         return tt, ft
 
@@ -150,31 +148,43 @@ class Detector:
             t, f = self._warm_up(t, f)
             if not self.ready:
                 return []
+        n = len(f)
+        if n == 0:
+            return []
         base = self.n_seen
-        self.n_seen += len(f)
+        self.n_seen += n
         # Filtered signal for the new samples, using carried raw history for the median
         # (the very first samples of the stream are padded with the first value).
-        hist, h = self._hist, self._k_med - 1
-        if len(hist) < h:
-            hist = np.concatenate([np.full(h - len(hist), f[0] if len(hist) == 0 else hist[0]),
-                                   hist])
-        raw = np.concatenate([hist, f])
-        m_new = _running_median(raw, self._k_med)
-        self._hist = raw[-h:]
-        keep = self._k_lag + self._k_ref + self._k_quiet + 2
-        m = np.concatenate([self._mhist, m_new])
-        off = len(m) - len(m_new)  # index in m of the first new sample
-        self._mhist = m[-keep:]
-        feats = _Features(m, off, self._k_ref, self._k_lag, self._k_quiet)
-        self._m_full, self._off = m, off
+        h = self._k_med - 1
+        hist = self._hist if len(self._hist) else np.full(h, f[0])
+        raw = np.concatenate((hist, f))
+        self._hist = raw[-h:].copy()
+        self._append(_running_median(raw, self._k_med))
         cuts: list[Cut] = []
         i = 0
-        while i < len(feats.m):
+        while i < n:
             if not self.active:
-                i = self._scan_rest(feats, i, base)
+                i = self._scan_rest(i, n, base)
             else:
-                i = self._scan_active(feats, i, base, cuts)
+                i = self._scan_active(i, n, base, cuts)
         return cuts
+
+    def _append(self, m_new: np.ndarray) -> None:
+        n, keep = len(m_new), self._keep
+        if self._w == 0:
+            # History before the stream: the first filtered value (as if the band had
+            # rested there), so every rolling window is full from the first sample on.
+            self._buf = np.empty(max(_MIN_BUFFER, 4 * keep, keep + n))
+            self._buf[:keep] = m_new[0]
+            self._g0, self._w = -keep, keep
+        elif self._w + n > len(self._buf):
+            # Full: keep the last `keep` values (all any rolling window needs) in front.
+            buf = self._buf if keep + n <= len(self._buf) else np.empty(2 * (keep + n))
+            buf[:keep] = self._buf[self._w - keep:self._w]
+            self._g0 += self._w - keep
+            self._buf, self._w = buf, keep
+        self._buf[self._w:self._w + n] = m_new
+        self._w += n
 
     def _thr(self) -> float:
         return max(0.3, 8.0 * self.sigma)
@@ -182,66 +192,126 @@ class Detector:
     @staticmethod
     def _chunks(i: int, n: int) -> list[tuple[int, int]]:
         # Growing chunks: a scan costs about the distance to its hit, not the batch length.
-        out, size = [], 256
+        out, size = [], _SMALL
         while i < n:
             out.append((i, min(n, i + size)))
             i += size
             size *= 2
         return out
 
-    def _scan_rest(self, feats: _Features, i: int, base: int) -> int:
-        m, ref = feats.m, feats.ref
+    def _scan_rest(self, i: int, n: int, base: int) -> int:
         thr = self._thr()
-        for a, b in self._chunks(i, len(m)):
-            hits = np.flatnonzero(m[a:b] > ref[a:b] + thr)
+        buf, p0 = self._buf, base - self._g0
+        lag, r = self._k_lag, self._k_ref
+        for a, b in self._chunks(i, n):
+            m = buf[p0 + a:p0 + b]
+            # Reference at j: min over [j - lag - r, j - lag]; `seg` holds all of them.
+            seg = buf[p0 + a - lag - r:p0 + b - lag]
+            if m.max() <= seg.min() + thr:
+                continue  # no sample can exceed its reference by the threshold
+            ref = _trailing(seg, r + 1, np.minimum)
+            hits = np.flatnonzero(m > ref + thr)
             if len(hits):
-                j = a + int(hits[0])
+                h = int(hits[0])
                 self.active = True
                 self._low_seen = False
-                self._trigger = base + j
-                self._rest = float(ref[j])
-                self._peak = float(m[j])
-                return j + 1
-        return len(m)
+                self._trigger = base + a + h
+                self._rest = float(ref[h])
+                self._peak = float(m[h])
+                return a + h + 1
+        return n
 
-    def _scan_active(self, feats: _Features, i: int, base: int, cuts: list[Cut]) -> int:
-        m, qrange = feats.m, feats.qrange
-        k = self._k_quiet
-        for a, b in self._chunks(i, len(m)):
-            peak = np.maximum.accumulate(np.maximum(m[a:b], self._peak))
-            amp = peak - self._rest
-            idx = np.arange(a, b) + base
-            full = idx - (k - 1) >= self._trigger  # a whole quiet window inside the activity
-            quiet = qrange[a:b] < np.maximum(4.0 * self.sigma, 0.015 * amp)
-            rel = m[a:b] - self._rest
+    def _cannot_cut(self, m: np.ndarray, qseg: np.ndarray) -> bool:
+        """True when no sample of ``m`` can be a quiet or a valley cut (then the carried
+        state is updated as the full scan would); False when the full scan is needed.
+
+        Exact bounds: the excursion only grows within the chunk (from ``amp_lo`` to
+        ``amp_hi``), and every quiet window of a short chunk contains the part all of
+        them share, so its range bounds theirs from below.
+        """
+        rest, peak0 = self._rest, self._peak
+        hi, lo = float(m.max()), float(m.min())
+        peak1 = max(peak0, hi)
+        amp_lo, amp_hi = peak0 - rest, peak1 - rest
+        # Some sample low (< 20% of the excursion)? True / False / None (unknown).
+        any_low: bool | None = None
+        if lo - rest >= 0.2 * amp_hi:
+            any_low = False
+        elif lo - rest < 0.2 * amp_lo:
+            any_low = True
+        if (self._low_seen or any_low is not False) and hi - rest > 0.35 * amp_lo \
+                and amp_hi > 3.0 * self._thr():
+            return False  # a valley cut is possible
+        if any_low is not False:
+            n, k = len(m), self._k_quiet
+            if n > k:
+                return False
+            shared = qseg[n - 1:k]
+            if float(shared.max()) - float(shared.min()) < max(4.0 * self.sigma,
+                                                                 0.015 * amp_hi):
+                return False  # a quiet cut is possible
+        if any_low is None:
+            peak = np.maximum.accumulate(np.maximum(m, peak0))
+            any_low = bool(np.any(m - rest < 0.2 * (peak - rest)))
+        self._peak = peak1
+        self._low_seen = self._low_seen or any_low
+        return True
+
+    def _scan_active(self, i: int, n: int, base: int, cuts: list[Cut]) -> int:
+        buf, p0 = self._buf, base - self._g0
+        k, rest = self._k_quiet, self._rest
+        for a, b in self._chunks(i, n):
+            m = buf[p0 + a:p0 + b]
+            too_long_at = self._trigger + self._k_max - (base + a)  # first too-long index
+            if too_long_at >= b - a and self._cannot_cut(m, buf[p0 + a - k + 1:p0 + b]):
+                continue
+            peak = np.maximum.accumulate(np.maximum(m, self._peak))
+            amp = peak - rest
+            rel = m - rest
             low = rel < 0.2 * amp
-            too_long = idx - self._trigger >= self._k_max
             # Continuous reps never rest quietly: cut in the valley once the next rise is
             # under way (back low since the last cut, now above 35% again). The rising
             # movement is then analysed with the next window.
-            was_low = np.maximum.accumulate(low | self._low_seen)
-            prev_low = np.concatenate([[self._low_seen], was_low[:-1]])
+            if self._low_seen:
+                was_low = np.ones(len(m), dtype=bool)
+                prev_low = was_low
+            else:
+                was_low = np.logical_or.accumulate(low)
+                prev_low = np.concatenate(([False], was_low[:-1]))
             valley = prev_low & (rel > 0.35 * amp) & (amp > 3.0 * self._thr())
-            hits = np.flatnonzero((full & quiet & low) | too_long | valley)
-            if len(hits) == 0:
+            if low.any():
+                qseg = buf[p0 + a - k + 1:p0 + b]
+                qrange = _trailing(qseg, k, np.maximum) - _trailing(qseg, k, np.minimum)
+                stop = (qrange < np.maximum(4.0 * self.sigma, 0.015 * amp)) & low
+                # A whole quiet window inside the activity.
+                full_from = self._trigger + k - 1 - (base + a)
+                if full_from > 0:
+                    stop[:full_from] = False
+            else:
+                stop = np.zeros(len(m), dtype=bool)
+            hit = stop | valley
+            if too_long_at < b - a:
+                hit[max(too_long_at, 0)] = True
+            if not hit.any():
                 self._peak = float(peak[-1])
                 self._low_seen = bool(was_low[-1])
                 continue
-            j = a + int(hits[0])
-            cuts.append(Cut(trigger=self._trigger, cut=base + j, rest_n=self._rest))
+            h = int(hit.argmax())
+            j = a + h
+            cuts.append(Cut(trigger=self._trigger, cut=base + j, rest_n=rest))
             self._low_seen = False
-            if valley[j - a] and not (full[j - a] and quiet[j - a] and low[j - a]):
+            if valley[h] and not stop[h]:
                 # Stay active: the next movement has begun.
                 self._trigger = base + j
-                self._peak = float(m[j])
+                self._peak = float(m[h])
                 return j + 1
             self.active = False
             self._peak = -np.inf
             # Noise scale follows the sensor (the quiet window just seen), slowly.
-            jf = self._off + j  # the quiet window may reach into the previous batch
-            q = np.diff(self._m_full[max(0, jf - k + 1): jf + 1])
+            g = base + j
+            q = np.diff(buf[max(0, g - k + 1) - self._g0:g + 1 - self._g0])
             if len(q) > 2:
                 s_new = float(1.4826 * np.median(np.abs(q))) / np.sqrt(2.0)
                 self.sigma = 0.8 * self.sigma + 0.2 * max(s_new, 0.2 * self.sigma)
             return j + 1
-        return len(m)
+        return n

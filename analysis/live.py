@@ -134,12 +134,11 @@ class LiveAnalyzer:
     def _live_state(self, now: float, force: float) -> LiveState:
         det = self.engine.detector
         phase: Phase = "rest"
-        if det.ready and det.active and len(det._m_full) >= 2:
-            m = det._m_full
-            k = max(2, min(len(m), round(_SLOPE_S / det.dt)))
+        m = det.recent(max(2, round(_SLOPE_S / det.dt))) if det.ready and det.active else None
+        if m is not None and len(m) >= 2:
             amp = max(det._peak - det._rest, 1e-9)
             z = (m[-1] - det._rest) / amp
-            slope = (m[-1] - m[-k]) / amp
+            slope = (m[-1] - m[0]) / amp
             if z >= _TOP_FRACTION and abs(slope) < 0.05:
                 phase = "top"
             elif slope > 0:
