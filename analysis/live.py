@@ -18,6 +18,7 @@ Memory stays bounded: the engine keeps the current window's samples only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -49,6 +50,8 @@ class LiveAnalyzer:
         self._top_since: float | None = None
         self._phase: Phase = "rest"
         self._finished = False
+        self._open_reps = 0  # full provisional reps of the open set
+        self._k_slope = 0
 
     # -- public ---------------------------------------------------------------------
     def feed(self, time_s: np.ndarray | list[float], force_n: np.ndarray | list[float],
@@ -87,8 +90,13 @@ class LiveAnalyzer:
 
     # -- internals ------------------------------------------------------------------
     def _events(self, movements: list[Movement], closed: list[ClosedSet]) -> list[Event]:
-        events: list[Event] = []
         sets = self.engine.sets
+        if not movements and not closed:  # most batches: nothing happened
+            if self._provisional and not sets.open:
+                self._provisional.clear()
+                self._open_reps = 0
+            return []
+        events: list[Event] = []
         open_ids = {id(m) for m in sets.open}
         for m in movements:
             if id(m) in open_ids and not is_hold(m):
@@ -108,6 +116,7 @@ class LiveAnalyzer:
         # confirmed; forget them once their set is gone.
         if not sets.open:
             self._provisional.clear()
+        self._open_reps = sum(1 for r in self._provisional.values() if not r.partial)
         return events
 
     def _provisional_rep(self, m: Movement) -> Rep:
@@ -134,7 +143,11 @@ class LiveAnalyzer:
     def _live_state(self, now: float, force: float) -> LiveState:
         det = self.engine.detector
         phase: Phase = "rest"
-        m = det.recent(max(2, round(_SLOPE_S / det.dt))) if det.ready and det.active else None
+        m = None
+        if det.active and det.ready:
+            if not self._k_slope:
+                self._k_slope = max(2, round(_SLOPE_S / det.dt))
+            m = det.recent(self._k_slope)
         if m is not None and len(m) >= 2:
             amp = max(det._peak - det._rest, 1e-9)
             z = (m[-1] - det._rest) / amp
@@ -152,12 +165,40 @@ class LiveAnalyzer:
             self._top_since = None
         self._phase = phase
         sets = self.engine.sets
-        reps = sum(1 for r in self._provisional.values() if not r.partial)
         # Built without re-validation (one per batch, on the hot path); the band id was
         # validated once in __init__ and the other fields are correct by construction.
-        return LiveState.model_construct(
+        return _live_state_record(
             band_id=self.band_id, time_s=now, phase=phase, set_index=sets.next_set,
-            rep_count=reps if sets.open else 0,
+            rep_count=self._open_reps if sets.open else 0,
             time_at_top_s=0.0 if self._top_since is None else now - self._top_since,
             force_n=force,
         )
+
+
+def _construct_fast(**values: object) -> LiveState:
+    # What LiveState.model_construct does for a full set of fields, minus its generic
+    # bookkeeping (a quarter of the cost; checked against it at import).
+    rec = LiveState.__new__(LiveState)
+    setattr_ = object.__setattr__
+    setattr_(rec, "__dict__", {"kind": "live", **values})
+    setattr_(rec, "__pydantic_fields_set__", set(values))
+    setattr_(rec, "__pydantic_extra__", None)
+    setattr_(rec, "__pydantic_private__", None)
+    return rec
+
+
+def _pick_constructor() -> Callable[..., LiveState]:
+    probe = {"band_id": "b", "time_s": 1.5, "phase": "top", "set_index": 2, "rep_count": 3,
+             "time_at_top_s": 0.25, "force_n": 40.0}
+    try:
+        fast = _construct_fast(**probe)
+        slow = LiveState.model_construct(**probe)  # type: ignore[arg-type]
+        same = (fast == slow == LiveState.model_validate(probe)
+                and fast.model_fields_set == slow.model_fields_set
+                and fast.model_dump_json() == slow.model_dump_json())
+    except Exception:  # another pydantic version: use its own constructor
+        same = False
+    return _construct_fast if same else LiveState.model_construct
+
+
+_live_state_record = _pick_constructor()

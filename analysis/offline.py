@@ -44,14 +44,20 @@ class RecordingStats:
     def add(self, t: np.ndarray) -> None:
         if len(t) == 0:
             return
+        if self.dt > 0:
+            # Settled (almost every live batch): count long intervals, the one from the
+            # previous batch included, without building the joined array.
+            limit = GAP_FACTOR * self.dt
+            gaps = int(np.count_nonzero(t[1:] - t[:-1] > limit)) if len(t) > 1 else 0
+            self.gaps += gaps + (float(t[0]) - self.last > limit)
+            self.n += len(t)
+            self.last = float(t[-1])
+            return
         d = np.diff(t) if self.n == 0 else np.diff(np.concatenate([[self.last], t]))
         if self.n == 0:
             self.first = float(t[0])
         self.n += len(t)
         self.last = float(t[-1])
-        if self.dt > 0:
-            self.gaps += int(np.count_nonzero(d > GAP_FACTOR * self.dt))
-            return
         self._head.append(d)
         self._head_n += len(d)
         if self._head_n >= _NOMINAL_INTERVALS:
