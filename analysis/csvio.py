@@ -83,8 +83,9 @@ def parse_recording(data: bytes, name: str = "<csv>") -> Recording:
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         _scan_for_error(data, name, cols)
         raise UserError(f"{name}: malformed CSV") from None  # scan found nothing specific
-    t = table.column("time_s").to_numpy(zero_copy_only=False).astype(np.float64)
-    f = table.column("force_n").to_numpy(zero_copy_only=False).astype(np.float64)
+    # Already float64: to_numpy joins the chunks once, asarray copies nothing more.
+    t = np.asarray(table.column("time_s").to_numpy(zero_copy_only=False), np.float64)
+    f = np.asarray(table.column("force_n").to_numpy(zero_copy_only=False), np.float64)
     if len(t) == 0:
         raise UserError(f"{name}: no samples after the header")
     for arr, col in ((t, "time_s"), (f, "force_n")):
@@ -92,7 +93,7 @@ def parse_recording(data: bytes, name: str = "<csv>") -> Recording:
         if len(bad):
             line = _data_line(data, int(bad[0]))
             raise UserError(f"{name}: line {line}: {col} is not a finite number")
-    back = np.flatnonzero(np.diff(t) < 0)
+    back = np.flatnonzero(t[1:] < t[:-1])
     if len(back):
         i = int(back[0]) + 1
         line = _data_line(data, i)
@@ -100,7 +101,7 @@ def parse_recording(data: bytes, name: str = "<csv>") -> Recording:
                         f"({t[i]:.6f} after {t[i - 1]:.6f})")
     s = None
     if "stretch_mm" in wanted:
-        sa = table.column("stretch_mm").to_numpy(zero_copy_only=False).astype(np.float64)
+        sa = np.asarray(table.column("stretch_mm").to_numpy(zero_copy_only=False), np.float64)
         s = sa if np.all(np.isfinite(sa)) else None
     return Recording(t, f, s)
 
