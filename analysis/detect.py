@@ -36,6 +36,7 @@ _QUIET_S = 0.25  # quiet this long near rest -> cut
 _SMALL = 256  # below this many samples, direct selection beats scipy's call overhead
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
 _MIN_BUFFER = 4096  # filtered samples the history buffer holds at least
+_BIG = 8192  # batches longer than this get their rolling features in one pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,9 @@ class Detector:
         self._k_lag = self._k_ref = self._k_quiet = self._k_max = 0
         self._k_med = 5
         self._low_seen = False
+        # Rolling features (reference, quiet range) of the batch being scanned, when it
+        # is long enough to compute them all at once.
+        self._feats: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def ready(self) -> bool:
@@ -160,6 +164,16 @@ class Detector:
         raw = np.concatenate((hist, f))
         self._hist = raw[-h:].copy()
         self._append(_running_median(raw, self._k_med))
+        if n > _BIG:
+            # A long batch (offline: the whole recording): the rolling features of all
+            # its samples in three filter passes, instead of per scanned chunk.
+            p0, k = base - self._g0, self._k_quiet
+            lag, r = self._k_lag, self._k_ref
+            qseg = self._buf[p0 - k + 1:p0 + n]
+            self._feats = (
+                _trailing(self._buf[p0 - lag - r:p0 + n - lag], r + 1, np.minimum),
+                _trailing(qseg, k, np.maximum) - _trailing(qseg, k, np.minimum),
+            )
         cuts: list[Cut] = []
         i = 0
         while i < n:
@@ -167,6 +181,7 @@ class Detector:
                 i = self._scan_rest(i, n, base)
             else:
                 i = self._scan_active(i, n, base, cuts)
+        self._feats = None
         return cuts
 
     def _append(self, m_new: np.ndarray) -> None:
@@ -189,10 +204,10 @@ class Detector:
     def _thr(self) -> float:
         return max(0.3, 8.0 * self.sigma)
 
-    @staticmethod
-    def _chunks(i: int, n: int) -> list[tuple[int, int]]:
-        # Growing chunks: a scan costs about the distance to its hit, not the batch length.
-        out, size = [], _SMALL
+    def _chunks(self, i: int, n: int) -> list[tuple[int, int]]:
+        # Growing chunks: a scan costs about the distance to its hit, not the batch length
+        # (longer first chunks when the features are precomputed: fewer numpy calls).
+        out, size = [], _SMALL if self._feats is None else 8 * _SMALL
         while i < n:
             out.append((i, min(n, i + size)))
             i += size
@@ -209,7 +224,8 @@ class Detector:
             seg = buf[p0 + a - lag - r:p0 + b - lag]
             if m.max() <= seg.min() + thr:
                 continue  # no sample can exceed its reference by the threshold
-            ref = _trailing(seg, r + 1, np.minimum)
+            ref = (_trailing(seg, r + 1, np.minimum) if self._feats is None
+                   else self._feats[0][a:b])
             hits = np.flatnonzero(m > ref + thr)
             if len(hits):
                 h = int(hits[0])
@@ -280,8 +296,11 @@ class Detector:
                 prev_low = np.concatenate(([False], was_low[:-1]))
             valley = prev_low & (rel > 0.35 * amp) & (amp > 3.0 * self._thr())
             if low.any():
-                qseg = buf[p0 + a - k + 1:p0 + b]
-                qrange = _trailing(qseg, k, np.maximum) - _trailing(qseg, k, np.minimum)
+                if self._feats is None:
+                    qseg = buf[p0 + a - k + 1:p0 + b]
+                    qrange = _trailing(qseg, k, np.maximum) - _trailing(qseg, k, np.minimum)
+                else:
+                    qrange = self._feats[1][a:b]
                 stop = (qrange < np.maximum(4.0 * self.sigma, 0.015 * amp)) & low
                 # A whole quiet window inside the activity.
                 full_from = self._trigger + k - 1 - (base + a)
