@@ -94,8 +94,8 @@ def knee_tables() -> ShapeTables:
     for name in bases:
         # Rising shape R(u) = F(v) at v = 1 - u (the fall fitted on reversed time).
         travel = base.value[base.names.index(name)][::-1]  # S(v): share of the travel done
-        for q in (0.06, 0.12, 0.18):
-            for sw in (0.04, 0.1, 0.2):
+        for q in (0.03, 0.05, 0.07, 0.09, 0.12, 0.15, 0.18):
+            for sw in (0.02, 0.04, 0.06, 0.09, 0.13, 0.2):
                 names.append(f"knee({name},{q:g},{sw:g})")
                 rows.append((1.0 - travel) * (1.0 - q * (1.0 - np.exp(-travel / sw))))
     return _tables(u, names, rows)
