@@ -1,13 +1,16 @@
 """Speed of the analysis: offline (x real time on an hour at 200 Hz) and live (bands/core).
 
-    /work/venv/bin/python bench/analysis_speed.py [--batch 20] [--minutes 60]
+    /work/venv/bin/python bench/analysis_speed.py [--minutes 60] [--rate 200] [--repeat 3]
+        [--batches-ms 100,250]
 
 The recording is the simulator's full session at 200 Hz, repeated to reach the wanted
-length, written as CSV and read back (CSV parsing is timed separately). Live: one
-LiveAnalyzer fed the same samples in batches of ``--batch`` samples (100 ms at 200 Hz),
-as the collector delivers them; throughput in samples/s / 200 Hz = bands per core.
-Also prints the live latency: time from a rep's end to the end of the batch that
-emitted it.
+length, written as CSV and read back. Offline: CSV parsing, analysis and both together,
+as multiples of real time (best of ``--repeat``), with where the analysis time goes (the
+detector, and the profile fits inside the per-window analysis). Live: one LiveAnalyzer
+fed the same samples in batches of 100 ms and 250 ms (as the collector delivers them);
+samples/s / rate = bands per core, split into the per-batch cost and the per-window
+analysis (the same as offline). Also the live latency: time from a rep's end to the end
+of the batch that first emitted it; and whether live ended equal to offline.
 """
 
 from __future__ import annotations
@@ -16,14 +19,20 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.csvio import read_recording  # noqa: E402
+import analysis.engine as engine_mod  # noqa: E402
+import analysis.window as window_mod  # noqa: E402
+from analysis.csvio import Recording, read_recording  # noqa: E402
+from analysis.detect import Detector  # noqa: E402
 from analysis.live import LiveAnalyzer  # noqa: E402
 from analysis.offline import analyze  # noqa: E402
 from bandsense.model import Rep  # noqa: E402
@@ -33,7 +42,9 @@ def make_recording(minutes: float, rate: float, out: Path) -> Path:
     from firmware_sim.record import record, write_csv
     from firmware_sim.scenario import load_scenario
 
-    parts_t, parts_f, parts_s = [], [], []
+    parts_t: list[np.ndarray] = []
+    parts_f: list[np.ndarray] = []
+    parts_s: list[np.ndarray | None] = []
     offset, seed = 0.0, 4242
     while offset < minutes * 60.0:
         res = record(load_scenario("full_session"), out / f"part{seed}", rate_hz=rate, seed=seed)
@@ -45,62 +56,119 @@ def make_recording(minutes: float, rate: float, out: Path) -> Path:
         seed += 1
     t = np.concatenate(parts_t)
     keep = t < minutes * 60.0
-    s = np.concatenate(parts_s) if all(p is not None for p in parts_s) else None
+    stretch = [p for p in parts_s if p is not None]
+    s = np.concatenate(stretch) if len(stretch) == len(parts_s) else None
     path = out / "hour.csv"
     write_csv(path, t[keep], np.concatenate(parts_f)[keep], s[keep] if s is not None else None)
     return path
+
+
+class _Clock:
+    """Accumulated wall time of calls to a wrapped function."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.calls = 0
+
+    def wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.total += time.perf_counter() - t0
+                self.calls += 1
+        return timed
+
+
+@contextmanager
+def _timing(module: Any, name: str) -> Iterator[_Clock]:
+    clock, orig = _Clock(), getattr(module, name)
+    setattr(module, name, clock.wrap(orig))
+    try:
+        yield clock
+    finally:
+        setattr(module, name, orig)
+
+
+def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def offline(rec: Recording, path: Path, duration: float, repeat: int) -> None:
+    parse_s, _ = _best(lambda: read_recording(path), repeat)
+    print(f"CSV parse: {parse_s:.3f} s -> {duration / parse_s:,.0f}x real time")
+    for label, stretch in (("force + stretch", rec.stretch_mm), ("force only", None)):
+        def run(s: np.ndarray | None = stretch) -> Any:
+            return analyze(rec.time_s, rec.force_n, s)
+        best, result = _best(run, repeat)
+        print(f"offline {label}: analysis {best:.3f} s -> {duration / best:,.0f}x real time; "
+              f"with CSV parse {best + parse_s:.3f} s -> {duration / (best + parse_s):,.0f}x "
+              f"({len(result.reps)} reps, {len(result.sets)} sets, {len(result.holds)} holds)")
+    det_s, _ = _best(lambda: Detector().feed(rec.time_s, rec.force_n), repeat)
+    with _timing(window_mod, "fit_rise") as fits, _timing(engine_mod, "analyze_window") as win:
+        t0 = time.perf_counter()
+        analyze(rec.time_s, rec.force_n, rec.stretch_mm)
+        total = time.perf_counter() - t0
+    print(f"  where the time goes (force + stretch, one run, {total:.3f} s): detector "
+          f"{det_s:.3f} s; window analysis {win.total:.3f} s for {win.calls} windows, of which "
+          f"profile fits {fits.total:.3f} s ({fits.calls} fits, "
+          f"{1000 * fits.total / max(fits.calls, 1):.2f} ms each) and filters, peaks, "
+          f"metrics {win.total - fits.total:.3f} s; the rest {total - det_s - win.total:.3f} s")
+
+
+def live(rec: Recording, rate: float, batch: int) -> None:
+    n = len(rec.time_s)
+    analyzer = LiveAnalyzer(band_id="bench")
+    latencies: list[float] = []
+    seen: set[int] = set()
+    with _timing(engine_mod, "analyze_window") as win:
+        t0 = time.perf_counter()
+        for i in range(0, n, batch):
+            j = min(n, i + batch)
+            s = rec.stretch_mm[i:j] if rec.stretch_mm is not None else None
+            for e in analyzer.feed(rec.time_s[i:j], rec.force_n[i:j], s):
+                if isinstance(e, Rep) and e.index not in seen:  # first (provisional) emission
+                    seen.add(e.index)
+                    latencies.append(float(rec.time_s[j - 1]) - e.end_s)
+        analyzer.finish()
+        wall = time.perf_counter() - t0
+    batches = -(-n // batch)
+    per_batch_us = 1e6 * (wall - win.total) / batches
+    print(f"live, batches of {batch} ({1000 * batch / rate:.0f} ms): {batches} batches in "
+          f"{wall:.2f} s = {n / wall:,.0f} samples/s = {n / wall / rate:,.0f} bands at "
+          f"{rate:g} Hz per core")
+    print(f"  per batch {per_batch_us:.0f} us outside the window analysis; window analysis "
+          f"{win.total:.2f} s ({100 * win.total / wall:.0f}%)")
+    lat = np.array(latencies) * 1000
+    print(f"  rep latency after the rep's end (ms): median {np.median(lat):.0f}, "
+          f"p90 {np.percentile(lat, 90):.0f}, max {lat.max():.0f} (batching included)")
+    same = analyzer.summary() == analyze(rec.time_s, rec.force_n, rec.stretch_mm)
+    print(f"  live result equals offline: {same}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--rate", type=float, default=200.0)
-    ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--batches-ms", default="100,250",
+                    help="live batch durations to measure, comma-separated")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = make_recording(args.minutes, args.rate, Path(tmp))
-        t0 = time.perf_counter()
         rec = read_recording(path)
-        parse_s = time.perf_counter() - t0
-    duration = float(rec.time_s[-1] - rec.time_s[0])
-    n = len(rec.time_s)
-    print(f"recording: {n} samples, {duration / 60:.1f} min at {args.rate:g} Hz "
-          f"(stretch {'yes' if rec.stretch_mm is not None else 'no'})")
-    print(f"CSV parse: {parse_s:.3f} s ({duration / parse_s:,.0f}x real time)")
-
-    for label, stretch in (("force + stretch", rec.stretch_mm), ("force only", None)):
-        best = np.inf
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            result = analyze(rec.time_s, rec.force_n, stretch)
-            best = min(best, time.perf_counter() - t0)
-        print(f"offline analysis, {label}: {best:.3f} s -> {duration / best:,.0f}x real time "
-              f"({len(result.reps)} reps, {len(result.sets)} sets, {len(result.holds)} holds); "
-              f"with CSV parse {duration / (best + parse_s):,.0f}x")
-
-    live = LiveAnalyzer(band_id="bench")
-    latencies: list[float] = []
-    seen: set[int] = set()
-    t0 = time.perf_counter()
-    for i in range(0, n, args.batch):
-        j = min(n, i + args.batch)
-        s = rec.stretch_mm[i:j] if rec.stretch_mm is not None else None
-        for e in live.feed(rec.time_s[i:j], rec.force_n[i:j], s):
-            if isinstance(e, Rep) and e.index not in seen:  # first (provisional) emission
-                seen.add(e.index)
-                latencies.append(float(rec.time_s[j - 1]) - e.end_s)
-    live.finish()
-    wall = time.perf_counter() - t0
-    rate = n / wall
-    print(f"live: {n / args.batch:.0f} batches of {args.batch} in {wall:.2f} s = "
-          f"{rate:,.0f} samples/s = {rate / args.rate:,.0f} bands at {args.rate:g} Hz per core")
-    lat = np.array(latencies) * 1000
-    print(f"live rep latency after the rep's end (ms): median {np.median(lat):.0f}, "
-          f"p90 {np.percentile(lat, 90):.0f}, max {lat.max():.0f} "
-          f"(batch granularity {1000 * args.batch / args.rate:.0f} ms included)")
-    same = live.summary() == analyze(rec.time_s, rec.force_n, rec.stretch_mm)
-    print(f"live result equals offline: {same}")
+        duration = float(rec.time_s[-1] - rec.time_s[0])
+        print(f"recording: {len(rec.time_s)} samples, {duration / 60:.1f} min at "
+              f"{args.rate:g} Hz (stretch {'yes' if rec.stretch_mm is not None else 'no'})")
+        offline(rec, path, duration, args.repeat)
+    for ms in (float(x) for x in args.batches_ms.split(",")):
+        live(rec, args.rate, max(1, round(args.rate * ms / 1000.0)))
 
 
 if __name__ == "__main__":
