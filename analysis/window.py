@@ -39,6 +39,7 @@ _MIN_PROMINENCE = 0.12  # of the window's range
 _FOOT_S = 0.5  # a quiet stretch this long next to a movement is its rest
 _PLATEAU_S = 0.4  # a top at least this long is a plateau (else a turning point)
 _PLATEAU_FIT_S = 0.5  # each side's fit reaches this far into the plateau
+_EDGE_S = 1.0  # a long top's ends are judged against the highest point this close
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,11 +294,29 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
 
 def _top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float, low_r: float,
                 frac: float) -> tuple[int, int]:
+    """First and last index of the top: above ``frac`` of the excursion at each end.
+
+    Each end is judged against its *own* top (the highest point within ``_EDGE_S`` inside
+    the outer 80% crossing), not the overall peak: a long top that sags, relaxes or
+    breathes dips below a share of the peak in its middle, and the departure must not be
+    read at the first dip.
+    """
     top = float(y[pk])
-    left = np.flatnonzero(y[a:pk + 1] < low_l + frac * (top - low_l))
-    right = np.flatnonzero(y[pk:d + 1] < low_r + frac * (top - low_r))
+    w = int(_EDGE_S * GRID_HZ)
+    above_l = np.flatnonzero(y[a:pk + 1] >= low_l + 0.8 * (top - low_l))
+    above_r = np.flatnonzero(y[pk:d + 1] >= low_r + 0.8 * (top - low_r))
+    i_up = a + int(above_l[0]) if len(above_l) else pk
+    i_dn = pk + int(above_r[-1]) if len(above_r) else pk
+    if i_dn - i_up > 2 * w:
+        p_l = i_up + int(np.argmax(y[i_up:i_up + w + 1]))
+        lo = i_dn - w
+        p_r = lo + int(np.argmax(y[lo:i_dn + 1]))
+    else:
+        p_l = p_r = pk
+    left = np.flatnonzero(y[a:p_l + 1] < low_l + frac * (float(y[p_l]) - low_l))
+    right = np.flatnonzero(y[p_r:d + 1] < low_r + frac * (float(y[p_r]) - low_r))
     up = a + int(left[-1]) + 1 if len(left) else a
-    dn = pk + int(right[0]) - 1 if len(right) else d
+    dn = p_r + int(right[0]) - 1 if len(right) else d
     return up, dn
 
 
