@@ -40,6 +40,7 @@ _FOOT_S = 0.5  # a quiet stretch this long next to a movement is its rest
 _PLATEAU_S = 0.4  # a top at least this long is a plateau (else a turning point)
 _PLATEAU_FIT_S = 0.5  # each side's fit reaches this far into the plateau
 _EDGE_S = 1.0  # a long top's ends are judged against the highest point this close
+_MERGE_VALLEY = 0.6  # of the excursion: a valley higher than this is not a return to rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ def analyze_window(
     peaks, _ = signal.find_peaks(y_seg, prominence=prom)
     if len(peaks) == 0:
         return WindowResult([], None)
+    peaks = _merge_high_valleys(y_seg, peaks, lo_all)
     # Valleys between consecutive peaks (and the window edges).
     bounds = [0]
     for a, b in itertools.pairwise(peaks):
@@ -165,6 +167,25 @@ def analyze_window(
             movements.append(mv)
     _ = rest_n
     return WindowResult(movements, carry)
+
+
+def _merge_high_valleys(y: np.ndarray, peaks: np.ndarray, floor: float) -> np.ndarray:
+    """One movement per return towards rest: peaks whose valley stays high are one top.
+
+    Deep breathing on a long hold (amplified by the band's stiffening) can dip by more
+    than the prominence threshold, but the person never lets the band go back: a valley
+    above ``_MERGE_VALLEY`` of the lower peak's excursion is part of the top, not the end
+    of a movement. The highest of the merged peaks stands for the top.
+    """
+    merged = [int(peaks[0])]
+    for q in peaks[1:]:
+        prev = merged[-1]
+        valley = float(np.min(y[prev:q + 1]))
+        if valley - floor > _MERGE_VALLEY * (min(float(y[prev]), float(y[q])) - floor):
+            merged[-1] = prev if y[prev] >= y[q] else int(q)
+        else:
+            merged.append(int(q))
+    return np.asarray(merged, dtype=np.int64)
 
 
 def _crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int:
