@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.fastfilters import median
 from analysis.prescription import Prescription
 from analysis.types import Movement
 from bandsense.model import Hold, Rep, SetSummary
@@ -47,7 +48,7 @@ class ClosedSet:
 
 def typical_range(ranges: np.ndarray) -> float:
     big = ranges[ranges >= 0.6 * ranges.max()]
-    return float(np.median(big))
+    return median(big)
 
 
 def _sd(x: np.ndarray) -> float | None:
@@ -92,7 +93,7 @@ class SetBuilder:
         return closed
 
     def reference_range(self) -> float | None:
-        return float(np.median(self.accepted_ranges)) if self.accepted_ranges else None
+        return median(np.asarray(self.accepted_ranges)) if self.accepted_ranges else None
 
     def provisional_partial(self, m: Movement) -> bool | None:
         """Classification of ``m`` with what is known now (None: looks like fidgeting)."""

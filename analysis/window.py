@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage, signal
 
+from analysis.fastfilters import median
 from analysis.fit import TransitionFit, fit_rise, knee_tables
 from analysis.types import Movement
 
@@ -57,7 +58,7 @@ def despike(f: np.ndarray, size: int = 5) -> np.ndarray:
         return f.copy()
     med = ndimage.median_filter(f, size=size, mode="nearest")
     resid = f - med
-    scale = 1.4826 * float(np.median(np.abs(resid))) + 1e-9
+    scale = 1.4826 * median(np.abs(resid)) + 1e-9
     bad = np.abs(resid) > max(6.0 * scale, 0.05)
     out = f.copy()
     out[bad] = med[bad]
@@ -66,7 +67,7 @@ def despike(f: np.ndarray, size: int = 5) -> np.ndarray:
 
 def _to_grid(t: np.ndarray, x: np.ndarray, tg: np.ndarray) -> np.ndarray:
     dt = 1.0 / GRID_HZ
-    step = float(np.median(np.diff(t))) if len(t) > 1 else dt
+    step = median(np.diff(t)) if len(t) > 1 else dt
     k = int(dt / step) if step > 0 else 1
     if k >= 2:
         # Box average over one grid step before interpolating (anti-alias at fast rates).
@@ -101,7 +102,7 @@ def analyze_window(
     """Movements after ``after_s`` (end of the last one reported) in the window."""
     if len(t) < 8 or t[-1] - t[0] < 0.5:
         return WindowResult([], None)
-    step = float(np.median(np.diff(t)))
+    step = median(np.diff(t))
     # The median spans ~50 ms (5..15 samples): wide enough for spikes of a few samples,
     # short enough that a smooth movement is monotone inside it (and so untouched).
     k = int(min(15, max(5, 2 * round(0.025 / step) + 1))) if step > 0 else 5
@@ -127,7 +128,7 @@ def analyze_window(
 
     lo_all, hi_all = float(np.min(y_seg)), float(np.max(y_seg))
     rng_all = hi_all - lo_all
-    noise = 1.4826 * float(np.median(np.abs(np.diff(g)))) / np.sqrt(2.0)
+    noise = 1.4826 * median(np.abs(np.diff(g))) / np.sqrt(2.0)
     prom = max(_MIN_PROMINENCE * rng_all, 6.0 * noise, 0.3, min_range)
     peaks, _ = signal.find_peaks(y_seg, prominence=prom)
     if len(peaks) == 0:
@@ -248,11 +249,11 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
     foot_l = _quiet_foot(y_seg, p, vl, amp, noise)
     if foot_l is not None:
         vl = max(vl, foot_l - w)
-        low_l = float(np.median(y_seg[vl:foot_l + 1]))
+        low_l = median(y_seg[vl:foot_l + 1])
     foot_r = _quiet_foot(y_seg, p, vr, amp, noise)
     if foot_r is not None:
         vr = min(vr, foot_r + w)
-        low_r = float(np.median(y_seg[foot_r:vr + 1]))
+        low_r = median(y_seg[foot_r:vr + 1])
     top = float(y_seg[p])
     # Top region: contiguous samples around the peak above 80% of the excursion.
     up80 = _crossing(y_seg, low_l + 0.8 * (top - low_l), vl, p, forward=True)
@@ -347,8 +348,8 @@ def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: in
     mid = (up + dn) // 2
     k = int(_PLATEAU_FIT_S * GRID_HZ)
     b, c = min(mid, up + k), max(mid, dn - k)
-    h_l = float(np.median(y[up:b + 1]))
-    h_r = float(np.median(y[c:dn + 1]))
+    h_l = median(y[up:b + 1])
+    h_r = median(y[c:dn + 1])
     conc = _fit_side(tg, y, valid, a, b, low_l, h_l, rising=True, fix_high=False)
     ecc = _fit_side(tg, y, valid, c, d, low_r, h_r, rising=False, fix_high=False,
                     force=force)
@@ -397,14 +398,14 @@ def _top_level(y: np.ndarray, p: int, low_l: float, low_r: float) -> float:
     right = np.flatnonzero(y[pk:] < lvl_r)
     a = int(left[-1]) + 1 if len(left) else 0
     b = pk + int(right[0]) if len(right) else len(y)
-    return float(np.median(y[a:b])) if b > a else top
+    return median(y[a:b]) if b > a else top
 
 
 def _level(tg: np.ndarray, y: np.ndarray, t0: float, t1: float) -> float:
     i0 = int(np.searchsorted(tg, t0))
     i1 = max(int(np.searchsorted(tg, t1)), i0 + 1)
     i0 = min(i0, len(y) - 1)
-    return float(np.median(y[i0:min(i1, len(y))])) if i1 > i0 else float(y[i0])
+    return median(y[i0:min(i1, len(y))]) if i1 > i0 else float(y[i0])
 
 
 def _combine(a: TransitionFit | None, b: TransitionFit | None) -> TransitionFit | None:
