@@ -68,7 +68,10 @@ def render_table(s: SessionSummary, info: RecordingInfo) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # Piped output (not a terminal) would otherwise get rich's 80-column default and
+    # truncate the cells ("149…"); a wider fixed width keeps every column readable.
+    probe = Console()
+    console = probe if probe.is_terminal else Console(width=140)
     console.print(
         f"[bold]{info.samples}[/] samples, {info.duration_s:.1f} s at "
         f"{info.sample_rate_hz:.1f} Hz, {info.gaps} gaps: [bold]{len(s.sets)}[/] sets, "
