@@ -1,6 +1,6 @@
 """Print the Bumble backend's timings (a script, not a test: figures, never assertions).
 
-    /work/venv/bin/python -m tests.ble_backend.measure [--runs 10] [--notifications 5000]
+    python bench/ble_backend.py [--runs 10] [--notifications 5000]
 
 For each transport (in-process LocalLink, HCI over TCP): scan-to-found time, connect +
 MTU exchange + service discovery time (median and max over runs), and the notification
@@ -12,10 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
+from pathlib import Path
 
 from bleak import BleakClient, BleakScanner
 from bumble.link import LocalLink
+
+# The test peripheral and HCI bridge live with the backend's contract tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from collector.backends import BumbleClient, BumbleScanner, close_hosts, register_link
 from tests.ble_backend.gatt_peripheral import NOTIFY_UUID, SERVICE_UUID, start_peripheral
