@@ -76,7 +76,10 @@ def test_holds_in_contract(sim_dir: Path, capsys: pytest.CaptureFixture[str]) ->
             assert st["kind"] == "hold" and st["rep_count"] == 0
 
 
-def test_csv_and_table_formats(bridge_50hz: Sample, capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_and_table_formats(bridge_50hz: Sample, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich falls back to 80 columns when it finds no terminal size (the usual pipe).
+    monkeypatch.setenv("COLUMNS", "80")
     assert bridge_50hz.csv_path is not None
     out = _run(capsys, "analyze", str(bridge_50hz.csv_path), "--format", "csv",
                "--prescribe", "10 reps, pause 1.0s")
@@ -93,6 +96,11 @@ def test_csv_and_table_formats(bridge_50hz: Sample, capsys: pytest.CaptureFixtur
         assert cells[ok] == ("true" if float(cells[pause]) >= 1.0 else "false")
     table = _run(capsys, "analyze", str(bridge_50hz.csv_path), "--format", "table")
     assert "Sets" in table and "Reps" in table
+    # Piped (not a terminal): no cell cut short to fit rich's 80-column default.
+    assert "\u2026" not in table
+    peak = header.index("peak_force_n")
+    for line in lines[1:]:
+        assert f"{float(line.split(',')[peak]):.1f}" in table
 
 
 def test_prescription_parsing() -> None:
