@@ -4,11 +4,13 @@ the truth a run is checked against."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +154,37 @@ class CollectorProcess:
         assert self.proc is not None
         self.proc.kill()
         self.proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def sim_and_collector(
+    mqtt_url: str,
+    scenario: Path,
+    tmp_path: Path,
+    speed: float,
+    *,
+    bands: int = 1,
+    tindeq: bool = False,
+    collector_extra: Sequence[str] = (),
+) -> AsyncIterator[tuple[SimProcess, CollectorProcess]]:
+    """`bandsense sim serve` started, a `bandsense collect` ready to start against it; on
+    exit a collector still running is killed and the simulator stopped (writing air.json)."""
+    sim = SimProcess(scenario, tmp_path / "sim", speed, bands=bands, tindeq=tindeq)
+    await sim.start()
+    collector = CollectorProcess(
+        mqtt_url,
+        sim.spec,
+        tmp_path / "spool",
+        tmp_path / "collector.log",
+        speed,
+        extra=list(collector_extra),
+    )
+    try:
+        yield sim, collector
+    finally:
+        if collector.proc is not None and collector.proc.poll() is None:
+            collector.kill()
+        sim.stop()
 
 
 def check_stream(batches: list[SampleBatch], expected: np.ndarray, spf: int) -> dict[str, Any]:

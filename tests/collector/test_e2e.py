@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.collector.e2e_helpers import SCENARIOS, CollectorProcess, SimProcess, check_stream
+from tests.collector.e2e_helpers import (
+    SCENARIOS,
+    CollectorProcess,
+    SimProcess,
+    check_stream,
+    sim_and_collector,
+)
 from tests.collector.mqtt_helpers import Recorder, subscriber
 from tests.services import MosquittoServer
 
@@ -45,27 +51,23 @@ async def test_five_minutes_every_sample_once_in_order(
     mosquitto: MosquittoServer, tmp_path: Path
 ) -> None:
     speed = 25.0
-    sim = SimProcess(SCENARIOS / "five_minutes.toml", tmp_path / "sim", speed)
-    await sim.start()
-    collector = CollectorProcess(
-        mosquitto.url, sim.spec, tmp_path / "spool", tmp_path / "collector.log", speed
-    )
-    try:
-        async with subscriber(mosquitto.host, mosquitto.port, ["bandsense/#"]) as rec:
-            collector.start()
-            name = sim.names[0]
-            expected = sim.expected_force(1)
-            # 58 samples per frame at the MTU the backend negotiates (247).
-            spf = 58
-            total_frames = frames_in_run(len(expected), spf)
-            await rec.wait_for(finished(rec, name, total_frames), timeout=300)
-            # Ctrl-C: a clean shutdown that flushes everything and leaves an empty spool.
-            assert collector.stop(sig=signal.SIGINT) == 0, collector.log()[-6000:]
-            await rec.wait_for(lambda: last_status(rec, name).get("reason") == "collector stopped")
-    finally:
-        if collector.proc is not None and collector.proc.poll() is None:
-            collector.kill()
-        sim.stop()
+    async with (
+        sim_and_collector(mosquitto.url, SCENARIOS / "five_minutes.toml", tmp_path, speed) as (
+            sim,
+            collector,
+        ),
+        subscriber(mosquitto.host, mosquitto.port, ["bandsense/#"]) as rec,
+    ):
+        collector.start()
+        name = sim.names[0]
+        expected = sim.expected_force(1)
+        # 58 samples per frame at the MTU the backend negotiates (247).
+        spf = 58
+        total_frames = frames_in_run(len(expected), spf)
+        await rec.wait_for(finished(rec, name, total_frames), timeout=300)
+        # Ctrl-C: a clean shutdown that flushes everything and leaves an empty spool.
+        assert collector.stop(sig=signal.SIGINT) == 0, collector.log()[-6000:]
+        await rec.wait_for(lambda: last_status(rec, name).get("reason") == "collector stopped")
     assert spooled(tmp_path / "spool" / f"{name}.sqlite") == 0
     air = sim.air(name)
     assert air["samples_per_frame"] == spf
@@ -99,25 +101,18 @@ async def test_link_drops_and_withheld_frames_are_recovered(
     # outlasts the buffer for its own duration (lose_data): only those frames may be gaps.
     # At 12x the band's 60 s buffer lasts 5 real seconds: room for reconnects on a busy CI.
     speed = 12.0
-    sim = SimProcess(SCENARIOS / "five_minutes_drops.toml", tmp_path / "sim", speed)
-    await sim.start()
-    collector = CollectorProcess(
-        mosquitto.url, sim.spec, tmp_path / "spool", tmp_path / "collector.log", speed
-    )
-    name = sim.names[0]
-    expected = sim.expected_force(1)
-    spf = 58
-    total_frames = frames_in_run(len(expected), spf)
-    try:
+    async with sim_and_collector(
+        mosquitto.url, SCENARIOS / "five_minutes_drops.toml", tmp_path, speed
+    ) as (sim, collector):
+        name = sim.names[0]
+        expected = sim.expected_force(1)
+        spf = 58
+        total_frames = frames_in_run(len(expected), spf)
         async with subscriber(mosquitto.host, mosquitto.port, ["bandsense/#"]) as rec:
             collector.start()
             await rec.wait_for(finished(rec, name, total_frames), timeout=300)
             assert collector.stop() == 0, collector.log()[-6000:]
             await rec.wait_for(lambda: last_status(rec, name).get("reason") == "collector stopped")
-    finally:
-        if collector.proc is not None and collector.proc.poll() is None:
-            collector.kill()
-        sim.stop()
     air = sim.air(name)
     assert len(air["link_drops"]) == 3 and air["connections"] >= 4
     batches = [b for b in rec.batches if b.band_id == name]
@@ -156,16 +151,14 @@ async def test_broker_outage_mid_stream_loses_nothing(
     # subscriber misses nothing the broker accepted.
     broker = mosquitto_factory(persistence=True)
     speed = 1.0
-    sim = SimProcess(SCENARIOS / "one_minute.toml", tmp_path / "sim", speed)
-    await sim.start()
-    collector = CollectorProcess(
-        broker.url, sim.spec, tmp_path / "spool", tmp_path / "collector.log", speed
-    )
-    name = sim.names[0]
-    expected = sim.expected_force(1)
-    spf = 58
-    total_frames = frames_in_run(len(expected), spf)
-    try:
+    async with sim_and_collector(broker.url, SCENARIOS / "one_minute.toml", tmp_path, speed) as (
+        sim,
+        collector,
+    ):
+        name = sim.names[0]
+        expected = sim.expected_force(1)
+        spf = 58
+        total_frames = frames_in_run(len(expected), spf)
         async with subscriber(broker.host, broker.port, ["bandsense/+/samples"]) as rec:
             collector.start()
             await rec.wait_for(lambda: sum(len(b.force_n) for b in rec.batches) > 200 * 10)
@@ -174,10 +167,6 @@ async def test_broker_outage_mid_stream_loses_nothing(
             await asyncio.to_thread(broker.start)
             await rec.wait_for(finished(rec, name, total_frames), timeout=300)
             assert collector.stop() == 0, collector.log()[-6000:]
-    finally:
-        if collector.proc is not None and collector.proc.poll() is None:
-            collector.kill()
-        sim.stop()
     batches = [b for b in rec.batches if b.band_id == name]
     result = check_stream(batches, expected, spf)
     assert result["gaps"] == [] and result["samples"] == len(expected)
@@ -245,28 +234,21 @@ def spooled(path: Path) -> int:
 
 async def test_ten_bands_concurrently(mosquitto: MosquittoServer, tmp_path: Path) -> None:
     speed = 3.0
-    sim = SimProcess(SCENARIOS / "one_minute.toml", tmp_path / "sim", speed, bands=10)
-    await sim.start()
-    collector = CollectorProcess(
+    async with sim_and_collector(
         mosquitto.url,
-        sim.spec,
-        tmp_path / "spool",
-        tmp_path / "collector.log",
+        SCENARIOS / "one_minute.toml",
+        tmp_path,
         speed,
-        extra=["--max-bands", "10"],
-    )
-    spf = 58
-    expected = {name: sim.expected_force(i + 1) for i, name in enumerate(sim.names)}
-    try:
+        bands=10,
+        collector_extra=["--max-bands", "10"],
+    ) as (sim, collector):
+        spf = 58
+        expected = {name: sim.expected_force(i + 1) for i, name in enumerate(sim.names)}
         async with subscriber(mosquitto.host, mosquitto.port, ["bandsense/#"]) as rec:
             collector.start()
             for name, force in expected.items():
                 await rec.wait_for(finished(rec, name, frames_in_run(len(force), spf)), timeout=400)
             assert collector.stop() == 0, collector.log()[-6000:]
-    finally:
-        if collector.proc is not None and collector.proc.poll() is None:
-            collector.kill()
-        sim.stop()
     for name, force in expected.items():
         batches = [b for b in rec.batches if b.band_id == name]
         result = check_stream(batches, force, spf)
@@ -276,25 +258,18 @@ async def test_ten_bands_concurrently(mosquitto: MosquittoServer, tmp_path: Path
 
 async def test_tindeq_through_the_same_path(mosquitto: MosquittoServer, tmp_path: Path) -> None:
     speed = 5.0
-    sim = SimProcess(SCENARIOS / "one_minute.toml", tmp_path / "sim", speed, tindeq=True)
-    await sim.start()
-    collector = CollectorProcess(
-        mosquitto.url, sim.spec, tmp_path / "spool", tmp_path / "collector.log", speed
-    )
-    name = sim.names[0]
-    assert name.startswith("Progressor_")
-    rate = 80.0
-    try:
+    async with sim_and_collector(
+        mosquitto.url, SCENARIOS / "one_minute.toml", tmp_path, speed, tindeq=True
+    ) as (sim, collector):
+        name = sim.names[0]
+        assert name.startswith("Progressor_")
+        rate = 80.0
         async with subscriber(mosquitto.host, mosquitto.port, ["bandsense/#"]) as rec:
             collector.start()
             # Half the run is plenty; the check below covers everything received.
             await rec.wait_for(lambda: rec.samples(name) >= 30 * rate, timeout=120)
             assert collector.stop() == 0, collector.log()[-6000:]
             await rec.wait_for(lambda: last_status(rec, name).get("reason") == "collector stopped")
-    finally:
-        if collector.proc is not None and collector.proc.poll() is None:
-            collector.kill()
-        sim.stop()  # writes air.json
     air = sim.air(name)
     spf = air["samples_per_frame"]
     status = last_status(rec, name)
@@ -325,16 +300,14 @@ async def test_silent_link_is_declared_dead_and_recovered(
     # collector the link is gone (the virtual link has no supervision timeout). The
     # liveness check must notice, and after the thaw every frame must still arrive.
     speed = 5.0
-    sim = SimProcess(SCENARIOS / "one_minute.toml", tmp_path / "sim", speed)
-    await sim.start()
-    collector = CollectorProcess(
-        mosquitto.url, sim.spec, tmp_path / "spool", tmp_path / "collector.log", speed
-    )
-    name = sim.names[0]
-    expected = sim.expected_force(1)
-    spf = 58
-    total_frames = frames_in_run(len(expected), spf)
-    try:
+    async with sim_and_collector(mosquitto.url, SCENARIOS / "one_minute.toml", tmp_path, speed) as (
+        sim,
+        collector,
+    ):
+        name = sim.names[0]
+        expected = sim.expected_force(1)
+        spf = 58
+        total_frames = frames_in_run(len(expected), spf)
         async with subscriber(mosquitto.host, mosquitto.port, ["bandsense/#"]) as rec:
             collector.start()
             await rec.wait_for(lambda: rec.samples(name) > 200 * 10)
@@ -348,10 +321,6 @@ async def test_silent_link_is_declared_dead_and_recovered(
                 sim.proc.send_signal(signal.SIGCONT)
             await rec.wait_for(finished(rec, name, total_frames), timeout=300)
             assert collector.stop() == 0, collector.log()[-6000:]
-    finally:
-        if collector.proc is not None and collector.proc.poll() is None:
-            collector.kill()
-        sim.stop()
     batches = [b for b in rec.batches if b.band_id == name]
     result = check_stream(batches, expected, spf)
     assert result["gaps"] == [] and result["samples"] == len(expected)
