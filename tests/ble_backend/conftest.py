@@ -95,34 +95,14 @@ async def hci(
     socket_dir: str,
 ) -> AsyncIterator[str]:
     """The HCI spec the backend under test uses; every contract test runs over each:
-    in-process, HCI over TCP and over a Unix socket (test bridge, `VirtualController`
-    per client), and HCI over TCP through the simulator's server (firmware_sim.hci_server,
-    Bumble's stock controller per client)."""
+    in-process, HCI over TCP and over a Unix socket (test bridge), and HCI over TCP
+    through the simulator's server (firmware_sim.hci_server). Every one of them gives the
+    client a `VirtualController` (bandsense.virtual_controller), which cancels connects
+    and ends links to vanished peers; Bumble's stock controller does neither: see
+    test_transport's orphan test."""
     spec = await _open(request.param, bus[0], bus[1], bridge, sim_server, socket_dir)
     # Tests pass `hci=` per scanner/client too; the process default serves bleak's
     # find_device_* helpers, whose keyword arguments are typed.
-    configure_bumble(spec)
-    try:
-        yield spec
-    finally:
-        configure_bumble(None)
-        # The central leaves first: disconnecting needs the peripheral still on the link.
-        await close_hosts()
-
-
-@pytest.fixture(params=["link", "tcp", "unix", "sim-tcp"])
-async def hci_fixed_controller(
-    request: pytest.FixtureRequest,
-    bus: tuple[LocalLink, str],
-    peripheral: GattPeripheral,
-    bridge: HciBridge,
-    sim_server: HciServer,
-    socket_dir: str,
-) -> AsyncIterator[str]:
-    """Transports whose controller cancels connects and ends links to vanished peers
-    (`VirtualController`; the simulator's server has its own equivalent). Bumble's stock
-    controller does neither: see test_transport's orphan test."""
-    spec = await _open(request.param, bus[0], bus[1], bridge, sim_server, socket_dir)
     configure_bumble(spec)
     try:
         yield spec

@@ -334,17 +334,15 @@ async def test_connect_by_address_string_uses_advertised_address_type(
 
 
 async def test_connect_timeout_to_absent_address_raises_then_connects(
-    hci_fixed_controller: str, peripheral: GattPeripheral
+    hci: str, peripheral: GattPeripheral
 ) -> None:
-    absent = BleakClient(
-        "C1:23:45:67:89:AB", backend=BumbleClient, hci=hci_fixed_controller, timeout=0.3
-    )
+    absent = BleakClient("C1:23:45:67:89:AB", backend=BumbleClient, hci=hci, timeout=0.3)
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(STEP_S):
             await absent.connect()
     assert not absent.is_connected
     # The cancelled attempt must not leave the controller busy.
-    async with connected(hci_fixed_controller) as client:
+    async with connected(hci) as client:
         assert client.is_connected
 
 
@@ -389,10 +387,10 @@ async def test_second_connection_to_same_device_is_refused(
 
 
 async def test_disconnect_from_vanished_peer_completes(
-    hci_fixed_controller: str, peripheral: GattPeripheral
+    hci: str, peripheral: GattPeripheral
 ) -> None:
-    device, _ = await find(hci_fixed_controller)
-    client = BleakClient(device, backend=BumbleClient, hci=hci_fixed_controller, timeout=STEP_S)
+    device, _ = await find(hci)
+    client = BleakClient(device, backend=BumbleClient, hci=hci, timeout=STEP_S)
     async with asyncio.timeout(STEP_S):
         await client.connect()
         await peripheral.connections.get()
@@ -402,7 +400,7 @@ async def test_disconnect_from_vanished_peer_completes(
     async with asyncio.timeout(STEP_S):
         await client.disconnect()
     assert not client.is_connected
-    host = await get_host(hci_fixed_controller)
+    host = await get_host(hci)
     assert host.device.connections == {}
 
 
