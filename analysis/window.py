@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import signal
 
 from analysis.fastfilters import median
+from analysis.filter_kernels import first_quiet_run, prepare_window
 from analysis.fit import TransitionFit, fit_rise, knee_tables
 from analysis.types import Movement
 
@@ -42,6 +43,8 @@ _PLATEAU_S = 0.4  # a top at least this long is a plateau (else a turning point)
 _PLATEAU_FIT_S = 0.5  # each side's fit reaches this far into the plateau
 _EDGE_S = 1.0  # a long top's ends are judged against the highest point this close
 _MERGE_VALLEY = 0.6  # of the excursion: a valley higher than this is not a return to rest
+_MIN_STRETCH_CORR = 0.7  # stretch must move with the force to time the phases
+_NO_STRETCH = np.empty(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,47 +55,13 @@ class WindowResult:
     carry_from_s: float | None
 
 
-def despike(f: np.ndarray, size: int = 5) -> np.ndarray:
-    """Hampel filter: replace samples far from the running median by that median."""
-    if len(f) < size:
-        return f.copy()
-    med = ndimage.median_filter(f, size=size, mode="nearest")
-    resid = f - med
-    scale = 1.4826 * median(np.abs(resid)) + 1e-9
-    bad = np.abs(resid) > max(6.0 * scale, 0.05)
-    out = f.copy()
-    out[bad] = med[bad]
-    return out
-
-
-def _to_grid(t: np.ndarray, x: np.ndarray, tg: np.ndarray) -> np.ndarray:
-    dt = 1.0 / GRID_HZ
-    step = median(np.diff(t)) if len(t) > 1 else dt
-    k = int(dt / step) if step > 0 else 1
-    if k >= 2:
-        # Box average over one grid step before interpolating (anti-alias at fast rates).
-        x = ndimage.uniform_filter1d(x, k, mode="nearest")
-    return np.interp(tg, t, x)
-
-
 @lru_cache(maxsize=8)
-def _sos(hz: float) -> tuple[np.ndarray, np.ndarray]:
+def _sos(hz: float) -> np.ndarray:
+    """2nd-order Butterworth low-pass on the grid: sections with their steady state
+    (``sosfilt_zi``) appended, the layout :func:`analysis.filter_kernels.filtfilt_odd`
+    takes."""
     sos = signal.butter(2, hz / (GRID_HZ / 2.0), output="sos")
-    return sos, signal.sosfilt_zi(sos)
-
-
-def _lowpass(x: np.ndarray, hz: float) -> np.ndarray:
-    """Zero-phase low-pass (forward-backward, odd extension at the ends, like filtfilt)."""
-    if len(x) < 16:
-        return x.copy()
-    sos, zi = _sos(hz)
-    pad = min(len(x) - 1, 30)
-    ext = np.concatenate([2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2:-pad - 2:-1]])
-    y, _ = signal.sosfilt(sos, ext, zi=zi * ext[0])
-    y = y[::-1]
-    y, _ = signal.sosfilt(sos, y, zi=zi * y[0])
-    out: np.ndarray = y[::-1][pad:pad + len(x)]
-    return out
+    return np.ascontiguousarray(np.hstack([sos, signal.sosfilt_zi(sos)]))
 
 
 def analyze_window(
@@ -102,33 +71,15 @@ def analyze_window(
     """Movements after ``after_s`` (end of the last one reported) in the window."""
     if len(t) < 8 or t[-1] - t[0] < 0.5:
         return WindowResult([], None)
-    step = median(np.diff(t))
-    # The median spans ~50 ms (5..15 samples): wide enough for spikes of a few samples,
-    # short enough that a smooth movement is monotone inside it (and so untouched).
-    k = int(min(15, max(5, 2 * round(0.025 / step) + 1))) if step > 0 else 5
-    fd = despike(f, k)
-    tg = np.arange(t[0], t[-1] + 1e-9, 1.0 / GRID_HZ)
-    # Valid grid points: a raw sample within _GAP_S (no fit across gaps).
-    pos = np.searchsorted(t, tg)
-    near = np.minimum(np.abs(tg - t[np.clip(pos - 1, 0, len(t) - 1)]),
-                      np.abs(t[np.clip(pos, 0, len(t) - 1)] - tg))
-    valid = near <= _GAP_S
-    g = _to_grid(t, fd, tg)
-    y_seg = _lowpass(g, _SEG_HZ)
-    sg = None
-    if s is not None and np.all(np.isfinite(s)):
-        sg = _lowpass(_to_grid(t, despike(s, k), tg), _FIT_HZ)
-        # Stretch times the phases only if it moves with the force (a stuck, absent or
-        # miswired stretch sensor must not override good force data).
-        if np.std(sg) <= 0 or np.std(y_seg) <= 0 or np.corrcoef(sg, y_seg)[0, 1] < 0.7:
-            sg = None
-    # Force is fitted only without stretch (see _combine); its levels then come from the
-    # movement-finding signal.
-    y_fit = _lowpass(g, _FIT_HZ) if sg is None else y_seg
-
+    fd, tg, valid, y_seg, y_fit, sg_arr, noise = prepare_window(
+        np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(f, dtype=np.float64),
+        _NO_STRETCH if s is None else np.ascontiguousarray(s, dtype=np.float64),
+        GRID_HZ, _GAP_S, _sos(_SEG_HZ), _sos(_FIT_HZ), _MIN_STRETCH_CORR)
+    # Stretch (when present, finite and moving with the force) times the phases; force
+    # is then fitted only where stretch fails (see _combine).
+    sg = sg_arr if len(sg_arr) else None
     lo_all, hi_all = float(np.min(y_seg)), float(np.max(y_seg))
     rng_all = hi_all - lo_all
-    noise = 1.4826 * median(np.abs(np.diff(g))) / np.sqrt(2.0)
     prom = max(_MIN_PROMINENCE * rng_all, 6.0 * noise, 0.3, min_range)
     peaks, _ = signal.find_peaks(y_seg, prominence=prom)
     if len(peaks) == 0:
@@ -230,14 +181,10 @@ def _quiet_foot(y: np.ndarray, p: int, stop: int, amp: float, noise: float) -> i
     seg = y[stop:p + 1][::-1] if stop < p else y[p:stop + 1]
     if len(seg) <= w:
         return None
-    windows = np.lib.stride_tricks.sliding_window_view(seg, w)
-    rng = windows.max(axis=1) - windows.min(axis=1)
-    low = seg[: len(rng)] < seg[0] - 0.7 * amp
     tol = max(0.04 * amp, 5.0 * noise)
-    hits = np.flatnonzero((rng < tol) & low)
-    if len(hits) == 0:
+    k = first_quiet_run(np.ascontiguousarray(seg), w, tol, float(seg[0]) - 0.7 * amp)
+    if k < 0:
         return None
-    k = int(hits[0])
     return p - k if stop < p else p + k
 
 

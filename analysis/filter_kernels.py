@@ -1,0 +1,323 @@
+"""Compiled (numba) versions of the window analysis' filters.
+
+Each window of activity (about one movement) is despiked and low-passed a few times on
+arrays of a few hundred samples. There scipy's ``sosfilt`` and ``ndimage.median_filter``
+spend most of their time validating arguments and moving axes (~150 us a call); the
+loops below do the same arithmetic in a few microseconds. Results equal scipy's to
+rounding (``tests/analysis_speed/test_filter_kernels.py`` checks them against scipy).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _select(a: np.ndarray, k: int) -> float:
+    """The ``k``-th smallest value of ``a`` (reordered in place; Hoare's selection).
+
+    Plain loops rather than ``np.median``/``np.partition``: the generic numpy versions
+    take seconds to compile, this takes a fraction of one.
+    """
+    lo, hi = 0, len(a) - 1
+    while lo < hi:
+        pivot = a[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return a[k]
+
+
+@njit(cache=True)
+def median_of(a: np.ndarray) -> float:
+    """``np.median`` of a non-empty finite 1-D array (``a`` is reordered in place)."""
+    n = len(a)
+    h = n // 2
+    hi = _select(a, h)
+    if n % 2:
+        return hi
+    lo = a[0]
+    for i in range(1, h):  # after selection, a[:h] holds the h smallest values
+        lo = max(lo, a[i])
+    return (lo + hi) / 2.0
+
+
+@njit(cache=True)
+def _sosfilt(sos: np.ndarray, y: np.ndarray, scale: float, backward: bool) -> None:
+    """``scipy.signal.sosfilt(sos, y, zi=zi * scale)`` in place, on ``y`` or reversed.
+
+    ``sos[:, 6:8]`` holds the sections' steady state ``zi`` (transposed direct form II).
+    """
+    n = len(y)
+    for s in range(sos.shape[0]):
+        b0, b1, b2 = sos[s, 0], sos[s, 1], sos[s, 2]
+        a1, a2 = sos[s, 4], sos[s, 5]
+        z0, z1 = sos[s, 6] * scale, sos[s, 7] * scale
+        for m in range(n):
+            i = n - 1 - m if backward else m
+            xi = y[i]
+            yi = b0 * xi + z0
+            z0 = b1 * xi - a1 * yi + z1
+            z1 = b2 * xi - a2 * yi
+            y[i] = yi
+
+
+@njit(cache=True)
+def filtfilt_odd(x: np.ndarray, sos: np.ndarray, pad: int) -> np.ndarray:
+    """Zero-phase filtering (forward, then backward) with odd extension by ``pad`` samples.
+
+    ``sos`` rows are a section's 6 coefficients followed by its 2 steady-state values
+    (``scipy.signal.sosfilt_zi``), scaled by the first value of each pass (as
+    ``scipy.signal.sosfiltfilt`` does), so a constant signal passes unchanged.
+    """
+    n = len(x)
+    ext = np.empty(n + 2 * pad)
+    for i in range(pad):
+        ext[i] = 2.0 * x[0] - x[pad - i]
+        ext[n + pad + i] = 2.0 * x[n - 1] - x[n - 2 - i]
+    for i in range(n):
+        ext[pad + i] = x[i]
+    _sosfilt(sos, ext, ext[0], False)
+    _sosfilt(sos, ext, ext[len(ext) - 1], True)
+    return ext[pad:pad + n].copy()
+
+
+@njit(cache=True)
+def running_median(x: np.ndarray, size: int) -> np.ndarray:
+    """``scipy.ndimage.median_filter(x, size, mode="nearest")`` for odd ``size``.
+
+    A sorted copy of the window is kept and updated per sample: the outgoing value's slot
+    (binary search) is reused for the incoming one, shifting only the entries between the
+    two positions (few, as consecutive samples of a smooth signal are close).
+    """
+    n = len(x)
+    h = size // 2
+    out = np.empty(n)
+    buf = np.empty(size)
+    # The first window, with the edge sample repeated (mode "nearest").
+    for j in range(size):  # insertion sort (numba's sort takes seconds to compile)
+        v = x[min(max(j - h, 0), n - 1)]
+        m = j
+        while m > 0 and buf[m - 1] > v:
+            buf[m] = buf[m - 1]
+            m -= 1
+        buf[m] = v
+    out[0] = buf[h]
+    for i in range(1, n):
+        old = x[max(i - 1 - h, 0)]
+        new = x[min(i + h, n - 1)]
+        lo, hi = 0, size - 1
+        while lo < hi:  # first slot holding `old`
+            mid = (lo + hi) // 2
+            if buf[mid] < old:
+                lo = mid + 1
+            else:
+                hi = mid
+        j = lo
+        if new > old:
+            while j + 1 < size and buf[j + 1] < new:
+                buf[j] = buf[j + 1]
+                j += 1
+        else:
+            while j > 0 and buf[j - 1] > new:
+                buf[j] = buf[j - 1]
+                j -= 1
+        buf[j] = new
+        out[i] = buf[h]
+    return out
+
+
+@njit(cache=True)
+def hampel(x: np.ndarray, size: int) -> np.ndarray:
+    """Replace samples far from the running median (beyond 6 robust sd) by that median."""
+    med = running_median(x, size)
+    dev = np.empty(len(x))
+    for i in range(len(x)):
+        dev[i] = abs(x[i] - med[i])
+    scale = 1.4826 * median_of(dev) + 1e-9
+    limit = max(6.0 * scale, 0.05)
+    out = x.copy()
+    for i in range(len(x)):
+        if abs(x[i] - med[i]) > limit:
+            out[i] = med[i]
+    return out
+
+
+@njit(cache=True)
+def box_average(x: np.ndarray, size: int) -> np.ndarray:
+    """``scipy.ndimage.uniform_filter1d(x, size, mode="nearest")`` (running mean).
+
+    The window of output ``i`` is ``x[i - size // 2 : i - size // 2 + size]`` (scipy's
+    centring for even sizes too), edges repeated. A running sum keeps it O(n).
+    """
+    n = len(x)
+    lo = size // 2
+    out = np.empty(n)
+    acc = 0.0
+    for j in range(-lo, size - lo):
+        acc += x[min(max(j, 0), n - 1)]
+    out[0] = acc / size
+    for i in range(1, n):
+        acc += x[min(i - lo + size - 1, n - 1)] - x[max(i - 1 - lo, 0)]
+        out[i] = acc / size
+    return out
+
+
+@njit(cache=True)
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two equally long series; NaN when either is constant."""
+    n = len(a)
+    ma = mb = 0.0
+    for i in range(n):
+        ma += a[i]
+        mb += b[i]
+    ma /= n
+    mb /= n
+    saa = sbb = sab = 0.0
+    for i in range(n):
+        da, db = a[i] - ma, b[i] - mb
+        saa += da * da
+        sbb += db * db
+        sab += da * db
+    if saa <= 0.0 or sbb <= 0.0:
+        return np.nan
+    return sab / np.sqrt(saa * sbb)
+
+
+@njit(cache=True)
+def first_quiet_run(seg: np.ndarray, width: int, tol: float, below: float) -> int:
+    """First ``k`` where ``seg[k:k + width]`` spans less than ``tol`` and ``seg[k] < below``.
+
+    -1 when there is none. (A sliding range, stopping at the first hit: the caller walks
+    outwards from a peak and wants the nearest quiet stretch.)
+    """
+    for k in range(len(seg) - width + 1):
+        if seg[k] >= below:
+            continue
+        lo = hi = seg[k]
+        ok = True
+        for j in range(k + 1, k + width):
+            v = seg[j]
+            if v < lo:
+                lo = v
+            elif v > hi:
+                hi = v
+            if hi - lo >= tol:
+                ok = False
+                break
+        if ok:
+            return k
+    return -1
+
+
+@njit(cache=True)
+def _lowpass(x: np.ndarray, sos: np.ndarray) -> np.ndarray:
+    if len(x) < 16:
+        return x.copy()
+    return filtfilt_odd(x, sos, min(len(x) - 1, 30))
+
+
+@njit(cache=True)
+def _to_grid(t: np.ndarray, x: np.ndarray, tg: np.ndarray, step: float,
+             grid_hz: float) -> np.ndarray:
+    """``np.interp(tg, t, x)`` after a box average over one grid step (anti-aliasing at
+    fast rates); both time axes ascending, so one merge-like walk."""
+    k = int((1.0 / grid_hz) / step) if step > 0 else 1
+    if k >= 2:
+        x = box_average(x, k)
+    n = len(t)
+    out = np.empty(len(tg))
+    j = 0
+    for i in range(len(tg)):
+        ti = tg[i]
+        while j < n - 1 and t[j + 1] <= ti:
+            j += 1
+        if ti <= t[0]:
+            out[i] = x[0]
+        elif j >= n - 1:
+            out[i] = x[n - 1]
+        else:
+            dt = t[j + 1] - t[j]
+            out[i] = x[j] + (x[j + 1] - x[j]) * (ti - t[j]) / dt if dt > 0 else x[j + 1]
+    return out
+
+
+@njit(cache=True)
+def prepare_window(
+    t: np.ndarray, f: np.ndarray, s: np.ndarray, grid_hz: float, gap_s: float,
+    sos_seg: np.ndarray, sos_fit: np.ndarray, min_corr: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The signals a window's analysis works on, in one pass (see analysis.window).
+
+    Returns ``(fd, tg, valid, y_seg, y_fit, sg, noise)``: despiked force, the grid,
+    grid points with a raw sample within ``gap_s``, the force on the grid low-passed twice
+    (``y_fit`` is ``y_seg`` when stretch times the phases), stretch on the grid low-passed
+    for fitting (empty when absent, not finite or not moving with the force) and the
+    noise scale of the gridded force. ``s`` is empty for force only.
+    """
+    n = len(t)
+    d = np.empty(n - 1)
+    for i in range(n - 1):
+        d[i] = t[i + 1] - t[i]
+    step = median_of(d)
+    # The median spans ~50 ms (5..15 samples): wide enough for spikes of a few samples,
+    # short enough that a smooth movement is monotone inside it (and so untouched).
+    k = int(min(15, max(5, 2 * round(0.025 / step) + 1))) if step > 0 else 5
+    fd = hampel(f, k) if len(f) >= k else f.copy()
+    dg = 1.0 / grid_hz
+    m = int(np.floor((t[n - 1] + 1e-9 - t[0]) / dg)) + 1
+    tg = np.empty(m)
+    for i in range(m):
+        tg[i] = t[0] + i * dg
+    while m > 0 and tg[m - 1] >= t[n - 1] + 1e-9:  # np.arange's end is exclusive
+        m -= 1
+    tg = tg[:m]
+    valid = np.empty(m, dtype=np.bool_)
+    j = 0
+    for i in range(m):
+        # Valid grid points: a raw sample within gap_s (no fit across gaps).
+        while j < n and t[j] < tg[i]:
+            j += 1
+        dist = np.inf
+        if j < n:
+            dist = t[j] - tg[i]
+        if j > 0:
+            dist = min(dist, tg[i] - t[j - 1])
+        valid[i] = dist <= gap_s
+    g = _to_grid(t, fd, tg, step, grid_hz)
+    y_seg = _lowpass(g, sos_seg)
+    sg = np.empty(0)
+    usable = len(s) == n
+    for i in range(len(s)):
+        if not math.isfinite(s[i]):
+            usable = False
+    if usable:
+        sd = hampel(s, k) if len(s) >= k else s.copy()
+        sg = _lowpass(_to_grid(t, sd, tg, step, grid_hz), sos_fit)
+        # Stretch times the phases only if it moves with the force (a stuck, absent or
+        # miswired stretch sensor must not override good force data).
+        if not correlation(sg, y_seg) >= min_corr:  # NaN (one is constant) fails too
+            sg = np.empty(0)
+    y_fit = _lowpass(g, sos_fit) if len(sg) == 0 else y_seg
+    dev = np.empty(max(m - 1, 1))
+    dev[0] = 0.0
+    for i in range(m - 1):
+        dev[i] = abs(g[i + 1] - g[i])
+    noise = 1.4826 * median_of(dev) / np.sqrt(2.0)
+    return fd, tg, valid, y_seg, y_fit, sg, noise
