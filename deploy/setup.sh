@@ -41,6 +41,9 @@ PY
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
 echo "setup: bandsense installed in $VENV ($("$VENV/bin/bandsense" --version))" >&2
+# The analysis kernels are compiled (numba) on first use and cached: build them now, once,
+# so the first `bandsense analyze` does not pay for it.
+"$VENV/bin/python" -m analysis.warmup
 
 if [ "${1:-}" = "demo" ]; then
     shift
