@@ -43,12 +43,19 @@ def _trapezoid(u: np.ndarray, ramp: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ShapeTables:
-    """Profiles sampled on a uniform grid: value, slope and inverse, one row per shape."""
+    """Profiles sampled on a uniform grid: value, slope and inverse, one row per shape.
+
+    ``inverse_by_z`` and ``weight_by_z`` are the linearised estimate's inputs laid out
+    z-major (one row per z, the shapes side by side): every shape is looked up at the
+    same z, so the estimate for all shapes reads contiguous memory.
+    """
 
     names: tuple[str, ...]
     value: np.ndarray  # (K, _NU) S(u)
     slope: np.ndarray  # (K, _NU) S'(u)
     inverse: np.ndarray  # (K, _NU) S^-1(z) on a uniform z grid
+    inverse_by_z: np.ndarray  # (_NU, K) S^-1(z)
+    weight_by_z: np.ndarray  # (_NU, K) S'(S^-1(z))^2 + 1e-6: inverse timing variance
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +118,10 @@ def _tables(u: np.ndarray, names: list[str], rows: list[np.ndarray]) -> ShapeTab
     for k in range(len(rows)):
         # S is strictly increasing inside (0, 1); np.maximum.accumulate guards rounding.
         inverse[k] = np.interp(u, np.maximum.accumulate(value[k]), u)
-    return ShapeTables(tuple(names), value, slope, inverse)
+    weight = np.array([np.interp(inverse[k], u, slope[k]) ** 2 + 1e-6
+                       for k in range(len(rows))])
+    return ShapeTables(tuple(names), value, slope, inverse,
+                       np.ascontiguousarray(inverse.T), np.ascontiguousarray(weight.T))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +157,8 @@ def fit_rise(
     tc = t - t[0]  # conditioning: fit on a local time axis
     ok, low, amp, t0, dur, sse, k = fit_rise_kernel(
         np.ascontiguousarray(tc, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
-        float(low0), float(amp0), float(high0), tab.value, tab.slope, tab.inverse,
+        float(low0), float(amp0), float(high0), tab.value, tab.slope, tab.inverse_by_z,
+        tab.weight_by_z,
         int(refine), bool(fix_high))
     if not ok:
         return None

@@ -4,10 +4,14 @@ A fit is a small dense problem (tens of points, 67 or 277 shapes, a few Gauss-Ne
 steps on 3 candidates) repeated ~750 times per hour of recording. Written as numpy array
 expressions it costs ~1.5 ms, almost all of it in the fixed cost of ~150 small numpy
 calls and their temporaries; the same arithmetic as one compiled loop nest costs tens of
-microseconds. The algorithm is exactly the one described in :mod:`analysis.fit` (same
-linearised estimate, same scoring, same Gauss-Newton with the same step limits and the
-same sanity checks); only the summation order differs (sequential instead of numpy's
-pairwise), which moves instants by far less than a microsecond.
+microseconds. The algorithm is the one described in :mod:`analysis.fit` (same
+linearised estimate, scoring, Gauss-Newton with the same step limits, same sanity checks)
+with three changes that do not change its result: the linearised estimate of all shapes
+is accumulated point by point from z-major tables (contiguous reads; its weights
+``S'(S^-1(z))^2`` are interpolated in z rather than composed from two interpolations),
+a shape's scoring stops once its error cannot make the candidates, and sums run
+sequentially instead of numpy's pairwise order. Instants agree with the numpy version
+(``tests/analysis_speed/reference_fit.py``) to a few microseconds.
 
 Compiled once per machine and cached next to this file (``cache=True``; numba falls back
 to a per-user cache directory when the package folder is read-only).
@@ -62,21 +66,29 @@ def _solve(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 @njit(cache=True)
-def _sse(value: np.ndarray, k: int, t: np.ndarray, y: np.ndarray, p: np.ndarray) -> float:
-    """Squared error of ``y = L + A S_k((t - t0) / D) + B max(t - t0 - D, 0)``."""
+def _sse(value: np.ndarray, k: int, t: np.ndarray, y: np.ndarray, p: np.ndarray,
+         bound: float = np.inf) -> float:
+    """Squared error of ``y = L + A S_k((t - t0) / D) + B max(t - t0 - D, 0)``.
+
+    Stops (returning a partial sum above ``bound``) once the error exceeds ``bound``:
+    a sum of squares only grows, so such a shape cannot beat the one that set the bound.
+    """
     low, amp, t0, d, b = p[0], p[1], p[2], p[3], p[4]
     acc = 0.0
     for i in range(len(t)):
         m = low + amp * _lookup(value, k, (t[i] - t0) / d) + b * max(t[i] - t0 - d, 0.0)
         r = y[i] - m
         acc += r * r
+        if acc > bound:
+            return acc
     return acc
 
 
 @njit(cache=True)
 def fit_rise_kernel(
     t: np.ndarray, y: np.ndarray, low0: float, amp0: float, high0: float, value: np.ndarray,
-    slope: np.ndarray, inverse: np.ndarray, refine: int, fix_high: bool,
+    slope: np.ndarray, inverse_by_z: np.ndarray, weight_by_z: np.ndarray, refine: int,
+    fix_high: bool,
 ) -> tuple[bool, float, float, float, float, float, int]:
     """``(ok, low, amp, t0, duration, sse, shape index)`` of the best sane fit.
 
@@ -98,29 +110,53 @@ def fit_rise_kernel(
     t0s = np.empty(n_shapes)
     durs = np.empty(n_shapes)
     sse = np.empty(n_shapes)
+    # The regression sums of every shape, accumulated point by point: each point's z
+    # falls at one position of the z-major tables, where all shapes sit side by side.
+    nu = inverse_by_z.shape[0]
+    sw = np.zeros(n_shapes)
+    su = np.zeros(n_shapes)
+    st = np.zeros(n_shapes)
+    suu = np.zeros(n_shapes)
+    sut = np.zeros(n_shapes)
+    for i in range(n):
+        if not (0.1 < z[i] < 0.9):
+            continue
+        pos = z[i] * (nu - 1)
+        i0 = min(int(pos), nu - 2)
+        fr = pos - i0
+        ti = t[i]
+        inv0, inv1 = inverse_by_z[i0], inverse_by_z[i0 + 1]
+        w0, w1 = weight_by_z[i0], weight_by_z[i0 + 1]
+        for k in range(n_shapes):
+            u = inv0[k] + (inv1[k] - inv0[k]) * fr
+            w = w0[k] + (w1[k] - w0[k]) * fr
+            sw[k] += w
+            su[k] += w * u
+            st[k] += w * ti
+            suu[k] += w * u * u
+            sut[k] += w * u * ti
     n_ok = 0
     par = np.zeros(5)
+    # Only the `refine` smallest errors matter (the candidates refined below): once
+    # `refine` shapes are scored, a shape's scoring stops as soon as its error passes
+    # the current refine-th smallest (exact: the same candidates as scoring all fully).
+    top = np.full(max(refine, 1), np.inf)
     for k in range(n_shapes):
-        sw = su = st = suu = sut = 0.0
-        for i in range(n):
-            if not (0.1 < z[i] < 0.9):
-                continue
-            u = _lookup(inverse, k, z[i])
-            g = _lookup(slope, k, u)
-            w = g * g + 1e-6
-            sw += w
-            su += w * u
-            st += w * t[i]
-            suu += w * u * u
-            sut += w * u * t[i]
-        det = sw * suu - su * su
-        dur = (sw * sut - su * st) / det if det > 0 else np.nan
-        t0 = (st - dur * su) / sw
+        det = sw[k] * suu[k] - su[k] * su[k]
+        dur = (sw[k] * sut[k] - su[k] * st[k]) / det if det > 0 else np.nan
+        t0 = (st[k] - dur * su[k]) / sw[k]
         t0s[k], durs[k] = t0, dur
         if math.isfinite(dur) and dur > 0:
             par[0], par[1], par[2], par[3], par[4] = low0, amp0, t0, dur, 0.0
-            sse[k] = _sse(value, k, t, y, par)
+            e = _sse(value, k, t, y, par, top[-1])
+            sse[k] = e
             n_ok += 1
+            if e < top[-1]:  # keep `top` sorted: insert e
+                q = len(top) - 1
+                while q > 0 and top[q - 1] > e:
+                    top[q] = top[q - 1]
+                    q -= 1
+                top[q] = e
         else:
             sse[k] = np.inf
     if n_ok == 0:

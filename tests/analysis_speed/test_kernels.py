@@ -154,7 +154,8 @@ def test_compiled_fit_equals_the_numpy_reference(seed: int, fix_high: bool) -> N
             assert np.max(np.abs(rows[0] - rows[1])) < 1e-9
         for a, b in ((got.start_s, ref.start_s), (got.end_s, ref.end_s),
                      (got.low, ref.low), (got.high, ref.high), (got.rms, ref.rms)):
-            assert a == pytest.approx(b, abs=1e-6)
+            # Microseconds: the kernel interpolates the regression weights in z.
+            assert a == pytest.approx(b, abs=1e-5)
 
 
 def test_compiled_fit_gives_up_where_the_reference_does() -> None:
