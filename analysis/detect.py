@@ -29,6 +29,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage
 
+from analysis.detect_kernel import scan_batch
+
 _WARMUP = 64  # samples used to fix the nominal interval and the noise scale
 _LAG_S = 0.2  # the rest reference ignores the most recent samples (the rise itself)
 _REF_S = 1.0  # ... and looks this far back
@@ -175,14 +177,30 @@ class Detector:
                 _trailing(qseg, k, np.maximum) - _trailing(qseg, k, np.minimum),
             )
         cuts: list[Cut] = []
+        if self._feats is not None:
+            cuts = self._scan_compiled(n, base, *self._feats)
+            self._feats = None
+            return cuts
         i = 0
         while i < n:
             if not self.active:
                 i = self._scan_rest(i, n, base)
             else:
                 i = self._scan_active(i, n, base, cuts)
-        self._feats = None
         return cuts
+
+    def _scan_compiled(self, n: int, base: int, ref: np.ndarray, qrange: np.ndarray
+                       ) -> list[Cut]:
+        """The same walk as _scan_rest / _scan_active, compiled (long batches)."""
+        state = np.array([float(self.active), float(self._trigger), self._rest, self._peak,
+                          float(self._low_seen), self.sigma])
+        rows = scan_batch(self._buf, self.n_seen - n - self._g0, n, base,
+                          np.ascontiguousarray(ref), np.ascontiguousarray(qrange), state,
+                          self._k_quiet, self._k_max, self._g0)
+        self.active, self._trigger = bool(state[0]), int(state[1])
+        self._rest, self._peak = float(state[2]), float(state[3])
+        self._low_seen, self.sigma = bool(state[4]), float(state[5])
+        return [Cut(trigger=int(r[0]), cut=int(r[1]), rest_n=float(r[2])) for r in rows]
 
     def _append(self, m_new: np.ndarray) -> None:
         n, keep = len(m_new), self._keep
