@@ -51,6 +51,13 @@ def typical_range(ranges: np.ndarray) -> float:
     return median(big)
 
 
+def _slope(y: np.ndarray) -> float:
+    """Least-squares slope of ``y`` against its index (np.polyfit's degree-1 term, in
+    closed form: polyfit's SVD costs ~100 us per set)."""
+    x = np.arange(len(y)) - (len(y) - 1) / 2.0
+    return float(np.dot(x, y - y.mean()) / np.dot(x, x))
+
+
 def _sd(x: np.ndarray) -> float | None:
     return float(np.std(x, ddof=1)) if len(x) >= 2 else None
 
@@ -65,6 +72,9 @@ class SetBuilder:
     next_set: int = 0
     next_rep: int = 0
     accepted_ranges: list[float] = field(default_factory=list)
+    # typical_range of the open set, recomputed only when the open set changed (it is
+    # asked once per analysis window).
+    _open_typ: tuple[int, Movement | None, float] | None = field(default=None, repr=False)
 
     def should_close(self, m: Movement) -> bool:
         if not self.open:
@@ -78,7 +88,11 @@ class SetBuilder:
     def context_range(self) -> float | None:
         """Typical range of the open set, else of the sets accepted so far."""
         if self.open:
-            return typical_range(np.array([x.range_n for x in self.open]))
+            c = self._open_typ
+            if c is None or c[0] != len(self.open) or c[1] is not self.open[-1]:
+                typ = typical_range(np.array([x.range_n for x in self.open]))
+                c = self._open_typ = (len(self.open), self.open[-1], typ)
+            return c[2]
         return self.reference_range()
 
     def add(self, m: Movement) -> list[ClosedSet]:
@@ -168,7 +182,7 @@ class SetBuilder:
         paus = np.array([r.pause_s for r in full])
         ecc = np.array([r.eccentric_s for r in full])
         peaks = np.array([r.peak_force_n for r in full])
-        trend = float(np.polyfit(np.arange(len(peaks)), peaks, 1)[0]) if len(peaks) >= 3 else None
+        trend = _slope(peaks) if len(peaks) >= 3 else None
         pauses_ok = None
         if pres is not None and pres.pause_s is not None:
             pauses_ok = sum(1 for r in full if r.pause_ok)
