@@ -103,14 +103,13 @@ def running_median(x: np.ndarray, size: int) -> np.ndarray:
     """``scipy.ndimage.median_filter(x, size, mode="nearest")`` for odd ``size``.
 
     A sorted copy of the window is kept and updated per sample: the outgoing value's slot
-    (binary search) is reused for the incoming one, shifting only the entries between the
-    two positions (few, as consecutive samples of a smooth signal are close).
+    is reused for the incoming one, shifting only the entries between the two positions
+    (few: consecutive samples of a smooth signal are close; often none at all).
     """
     n = len(x)
     h = size // 2
     out = np.empty(n)
     buf = np.empty(size)
-    # The first window, with the edge sample repeated (mode "nearest").
     for j in range(size):  # insertion sort (numba's sort takes seconds to compile)
         v = x[min(max(j - h, 0), n - 1)]
         m = j
@@ -122,23 +121,19 @@ def running_median(x: np.ndarray, size: int) -> np.ndarray:
     for i in range(1, n):
         old = x[max(i - 1 - h, 0)]
         new = x[min(i + h, n - 1)]
-        lo, hi = 0, size - 1
-        while lo < hi:  # first slot holding `old`
-            mid = (lo + hi) // 2
-            if buf[mid] < old:
-                lo = mid + 1
-            else:
-                hi = mid
-        j = lo
-        if new > old:
-            while j + 1 < size and buf[j + 1] < new:
-                buf[j] = buf[j + 1]
+        if old != new:
+            j = 0
+            while j < size - 1 and buf[j] != old:  # (bounded: NaN never compares equal)
                 j += 1
-        else:
-            while j > 0 and buf[j - 1] > new:
-                buf[j] = buf[j - 1]
-                j -= 1
-        buf[j] = new
+            if new > old:
+                while j + 1 < size and buf[j + 1] < new:
+                    buf[j] = buf[j + 1]
+                    j += 1
+            else:
+                while j > 0 and buf[j - 1] > new:
+                    buf[j] = buf[j - 1]
+                    j -= 1
+            buf[j] = new
         out[i] = buf[h]
     return out
 
@@ -147,14 +142,12 @@ def running_median(x: np.ndarray, size: int) -> np.ndarray:
 def hampel(x: np.ndarray, size: int) -> np.ndarray:
     """Replace samples far from the running median (beyond 6 robust sd) by that median."""
     med = running_median(x, size)
-    dev = np.empty(len(x))
-    for i in range(len(x)):
-        dev[i] = abs(x[i] - med[i])
-    scale = 1.4826 * median_of(dev) + 1e-9
+    dev = np.abs(x - med)
+    scale = 1.4826 * median_of(dev.copy()) + 1e-9
     limit = max(6.0 * scale, 0.05)
     out = x.copy()
     for i in range(len(x)):
-        if abs(x[i] - med[i]) > limit:
+        if dev[i] > limit:
             out[i] = med[i]
     return out
 
