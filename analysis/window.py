@@ -31,6 +31,7 @@ from scipy import signal
 from analysis.fastfilters import median
 from analysis.filter_kernels import first_quiet_run, prepare_window
 from analysis.fit import TransitionFit, fit_rise, knee_tables
+from analysis.movement_kernels import crossing, force_metrics, top_region
 from analysis.types import Movement
 
 GRID_HZ = 50.0
@@ -142,11 +143,9 @@ def _merge_high_valleys(y: np.ndarray, peaks: np.ndarray, floor: float) -> np.nd
 
 def _crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int:
     """First index from ``a`` towards ``b`` where ``y`` reaches ``level``."""
-    if forward:
-        idx = np.flatnonzero(y[a:b + 1] >= level)
-        return a + int(idx[0]) if len(idx) else b
-    idx = np.flatnonzero(y[b:a + 1][::-1] >= level)  # a > b: walk backwards from a
-    return a - int(idx[0]) if len(idx) else b
+    if forward != (b >= a) and a != b:
+        return b  # nothing between (an empty span)
+    return int(crossing(y, level, a, b))
 
 
 def _fit_side(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, b: int,
@@ -237,25 +236,16 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
     # fidgeting and split its set).
     rest, rest_r, high = low_l, low_r, top
     # Force metrics on the despiked raw samples.
-    m_all = (t >= start) & (t <= end)
-    if not np.any(m_all):
+    ok, peak_force, mean_force, impulse, top_mean, top_cv = force_metrics(
+        t, fd, start, end, top_start, top_end, rest, rest_r)
+    if not ok:
         return None
-    tf, ff = t[m_all], fd[m_all]
-    base = np.interp(tf, [start, end], [rest, rest_r]) if end > start else np.full_like(tf, rest)
-    impulse = float(np.trapezoid(ff - base, tf)) if len(tf) > 1 else 0.0
-    m_top = (t >= top_start) & (t <= top_end)
-    if np.count_nonzero(m_top) >= 2:
-        top_vals = fd[m_top]
-    else:
-        top_vals = fd[[int(np.argmin(np.abs(t - 0.5 * (top_start + top_end))))]]
-    top_mean = float(np.mean(top_vals))
-    top_cv = float(np.std(top_vals) / top_mean) if top_mean > 0 else 0.0
     range_mm = None
     if sg is not None:
         range_mm = float(np.max(sg[vl:vr + 1]) - 0.5 * (sg[vl] + sg[vr]))
     return Movement(
         start_s=start, top_start_s=top_start, top_end_s=top_end, end_s=end,
-        peak_s=float(tg[p]), peak_force_n=float(np.max(ff)), mean_force_n=float(np.mean(ff)),
+        peak_s=float(tg[p]), peak_force_n=peak_force, mean_force_n=mean_force,
         impulse_ns=impulse, range_n=float(high - rest), range_mm=range_mm, rest_n=rest,
         top_mean_n=top_mean, top_cv=top_cv,
     )
@@ -270,23 +260,8 @@ def _top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float, low_r: flo
     breathes dips below a share of the peak in its middle, and the departure must not be
     read at the first dip.
     """
-    top = float(y[pk])
-    w = int(_EDGE_S * GRID_HZ)
-    above_l = np.flatnonzero(y[a:pk + 1] >= low_l + 0.8 * (top - low_l))
-    above_r = np.flatnonzero(y[pk:d + 1] >= low_r + 0.8 * (top - low_r))
-    i_up = a + int(above_l[0]) if len(above_l) else pk
-    i_dn = pk + int(above_r[-1]) if len(above_r) else pk
-    if i_dn - i_up > 2 * w:
-        p_l = i_up + int(np.argmax(y[i_up:i_up + w + 1]))
-        lo = i_dn - w
-        p_r = lo + int(np.argmax(y[lo:i_dn + 1]))
-    else:
-        p_l = p_r = pk
-    left = np.flatnonzero(y[a:p_l + 1] < low_l + frac * (float(y[p_l]) - low_l))
-    right = np.flatnonzero(y[p_r:d + 1] < low_r + frac * (float(y[p_r]) - low_r))
-    up = a + int(left[-1]) + 1 if len(left) else a
-    dn = p_r + int(right[0]) - 1 if len(right) else d
-    return up, dn
+    up, dn = top_region(y, a, pk, d, low_l, low_r, frac, int(_EDGE_S * GRID_HZ))
+    return int(up), int(dn)
 
 
 def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: int,

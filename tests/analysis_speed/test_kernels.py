@@ -23,7 +23,8 @@ from analysis.filter_kernels import (
     running_median,
 )
 from analysis.fit import fit_rise, knee_tables, shape_tables
-from analysis.window import _FIT_HZ, _GAP_S, _SEG_HZ, GRID_HZ, _sos
+from analysis.movement_kernels import force_metrics, top_region
+from analysis.window import _FIT_HZ, _GAP_S, _SEG_HZ, GRID_HZ, _crossing, _sos
 from tests.analysis_speed.reference_fit import fit_rise as reference_fit_rise
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
@@ -163,3 +164,83 @@ def test_compiled_fit_gives_up_where_the_reference_does() -> None:
     flat = np.full(len(t), 10.0) + np.random.default_rng(0).normal(0, 0.01, len(t))
     assert fit_rise(t, flat, 10.0, 50.0) is None
     assert reference_fit_rise(t, flat, 10.0, 50.0, tables=shape_tables()) is None
+
+
+# -- per-movement kernels, against the numpy expressions they replaced -------------------
+
+def _reference_crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int:
+    if forward:
+        idx = np.flatnonzero(y[a:b + 1] >= level)
+        return a + int(idx[0]) if len(idx) else b
+    idx = np.flatnonzero(y[b:a + 1][::-1] >= level)
+    return a - int(idx[0]) if len(idx) else b
+
+
+def _reference_top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float,
+                          low_r: float, frac: float, w: int) -> tuple[int, int]:
+    top = float(y[pk])
+    above_l = np.flatnonzero(y[a:pk + 1] >= low_l + 0.8 * (top - low_l))
+    above_r = np.flatnonzero(y[pk:d + 1] >= low_r + 0.8 * (top - low_r))
+    i_up = a + int(above_l[0]) if len(above_l) else pk
+    i_dn = pk + int(above_r[-1]) if len(above_r) else pk
+    if i_dn - i_up > 2 * w:
+        p_l = i_up + int(np.argmax(y[i_up:i_up + w + 1]))
+        lo = i_dn - w
+        p_r = lo + int(np.argmax(y[lo:i_dn + 1]))
+    else:
+        p_l = p_r = pk
+    left = np.flatnonzero(y[a:p_l + 1] < low_l + frac * (float(y[p_l]) - low_l))
+    right = np.flatnonzero(y[p_r:d + 1] < low_r + frac * (float(y[p_r]) - low_r))
+    up = a + int(left[-1]) + 1 if len(left) else a
+    dn = p_r + int(right[0]) - 1 if len(right) else d
+    return up, dn
+
+
+def _tops(seed: int) -> np.ndarray:
+    """A rep with a breathing, sagging top of random length, on the 50 Hz grid."""
+    rng = np.random.default_rng(seed)
+    tg = np.arange(0, 20, 0.02)
+    top = rng.uniform(0.0, 10.0)
+    u = np.clip((tg - 2) / 1.2, 0, 1)
+    d = np.clip((tg - 3.2 - top) / 1.2, 0, 1)
+    shape = u * u * (3 - 2 * u) - d * d * (3 - 2 * d)
+    breath = 0.08 * np.sin(2 * np.pi * tg / rng.uniform(2, 5)) * shape
+    y: np.ndarray = 5 + 30 * (shape - 0.03 * np.clip(tg - 3.2, 0, top) / 10 + breath)
+    return y + rng.normal(0, 0.05, len(tg))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_crossing_and_top_region_match_numpy(seed: int) -> None:
+    y = _tops(seed)
+    pk = int(np.argmax(y))
+    a, d = max(pk - 300, 0), min(pk + 400, len(y) - 1)
+    for frac in (0.85, 0.95):
+        assert top_region(y, a, pk, d, 5.0, 5.2, frac, 50) == _reference_top_region(
+            y, a, pk, d, 5.0, 5.2, frac, 50)
+    for level in (6.0, 20.0, 33.0, 99.0):
+        assert _crossing(y, level, a, pk, True) == _reference_crossing(y, level, a, pk, True)
+        assert _crossing(y, level, d, pk, False) == _reference_crossing(y, level, d, pk, False)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_force_metrics_match_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, 10, 1500))
+    f = 5 + 20 * np.sin(t / 3) ** 2 + rng.normal(0, 0.3, len(t))
+    start, end = rng.uniform(0, 3), rng.uniform(6, 10)
+    top_start = rng.uniform(start, end)
+    top_end = top_start + rng.choice([0.0, 0.001, rng.uniform(0, end - top_start)])
+    rest, rest_r = 5.0, 5.5
+    ok, peak, mean, impulse, top_mean, top_cv = force_metrics(
+        t, f, start, end, top_start, top_end, rest, rest_r)
+    m = (t >= start) & (t <= end)
+    base = np.interp(t[m], [start, end], [rest, rest_r])
+    m_top = (t >= top_start) & (t <= top_end)
+    top_vals = f[m_top] if m_top.sum() >= 2 else f[[int(np.argmin(np.abs(
+        t - 0.5 * (top_start + top_end))))]]
+    assert ok
+    assert peak == pytest.approx(f[m].max()) and mean == pytest.approx(f[m].mean())
+    assert impulse == pytest.approx(np.trapezoid(f[m] - base, t[m]), rel=1e-9)
+    assert top_mean == pytest.approx(top_vals.mean())
+    assert top_cv == pytest.approx(top_vals.std() / top_vals.mean(), rel=1e-9, abs=1e-12)
+    assert not force_metrics(t, f, 20.0, 21.0, 20.5, 20.6, rest, rest_r)[0]
