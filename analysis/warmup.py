@@ -21,7 +21,8 @@ def warm_up() -> float:
     from analysis.offline import analyze
 
     t0 = time.perf_counter()
-    t = np.arange(0.0, 30.0, 0.01)
+    # Long enough (> analysis.detect._BIG samples) for the detector's compiled scan too.
+    t = np.arange(0.0, 100.0, 0.01)
     u = np.clip((t % 6.0 - 1.0) / 1.5, 0.0, 1.0)
     down = np.clip((t % 6.0 - 3.5) / 1.5, 0.0, 1.0)
     shape = u**3 * (10 - 15 * u + 6 * u**2) - down**3 * (10 - 15 * down + 6 * down**2)

@@ -244,3 +244,28 @@ def test_force_metrics_match_numpy(seed: int) -> None:
     assert top_mean == pytest.approx(top_vals.mean())
     assert top_cv == pytest.approx(top_vals.std() / top_vals.mean(), rel=1e-9, abs=1e-12)
     assert not force_metrics(t, f, 20.0, 21.0, 20.5, 20.6, rest, rest_r)[0]
+
+
+_UNCOMPILED_AFTER_WARMUP = """
+from analysis import detect_kernel, filter_kernels, fit_kernel, movement_kernels
+from analysis.warmup import warm_up
+entry_points = [detect_kernel.scan_batch, filter_kernels.prepare_window,
+                filter_kernels.first_quiet_run, fit_kernel.fit_rise_kernel,
+                movement_kernels.crossing, movement_kernels.top_region,
+                movement_kernels.force_metrics]
+warm_up()
+print(",".join(k.py_func.__name__ for k in entry_points if not k.signatures))
+"""
+
+
+def test_warmup_compiles_every_kernel() -> None:
+    """`python -m analysis.warmup` (run by deploy/setup.sh) must reach every kernel the
+    analysis calls from Python, or the first real analysis pays for compiling the ones it
+    missed (kernels called only from other kernels are compiled into their callers).
+    In a fresh interpreter: other tests here call the kernels too."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _UNCOMPILED_AFTER_WARMUP], check=True,
+                         capture_output=True, text=True, timeout=600)
+    assert out.stdout.strip() == ""
