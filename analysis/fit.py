@@ -12,9 +12,17 @@ and the band law bends them further, so ``S`` is chosen per phase from a family:
 regularised incomplete beta functions ``I_u(a, b)`` over a grid of ``(a, b)`` (``I(3, 3)``
 is minimum jerk, ``I(4, 4)`` minimum snap, asymmetric ``a != b`` are skewed profiles) and
 raised-cosine-ramp trapezoids (a cruise at constant speed). The family member with the
-smallest squared error wins. All shapes are fitted at once (vectorised): a closed-form
-linearised estimate (regress ``t`` on ``S^-1(z)``) seeds a few Gauss-Newton steps of the
-full 4-parameter least squares for the best candidates.
+smallest squared error wins. Every shape gets a closed-form linearised estimate (regress
+``t`` on ``S^-1(z)``) and its squared error; the best few seed Gauss-Newton steps of the
+full 4-parameter least squares (compiled: :mod:`analysis.fit_kernel`).
+
+Several shapes often fit almost equally well (flat tails under noise, a profile between
+two family members, a band law that bends the shape): the pick is then a coin toss
+between instants that can differ by 100 ms and more while the data cannot tell them
+apart. With ``average`` the instants are a weighted mean over the refined candidates,
+weights ``exp(-(SSE - SSE_min) / (2 K sigma^2))`` (``sigma^2 = SSE_min / n``, ``K = 4``:
+low-passed residuals are correlated over about 4 grid points), so a clearly better
+shape keeps almost all the weight and ambiguous ones share it.
 """
 
 from __future__ import annotations
@@ -136,9 +144,12 @@ class TransitionFit:
 
 def fit_rise(
     t: np.ndarray, y: np.ndarray, low0: float, high0: float, *, refine: int = 3,
-    fix_high: bool = True, tables: ShapeTables | None = None,
+    fix_high: bool = True, tables: ShapeTables | None = None, average: bool = False,
 ) -> TransitionFit | None:
     """Fit a rising transition to ``(t, y)`` (rest data before, plateau data after).
+
+    With ``average`` the instants are averaged over the refined candidate shapes (see
+    the module's docstring); levels, rms and shape stay those of the best fit.
 
     With ``fix_high`` the top level is held at ``high0`` (the level of the top plateau,
     measured on the whole top): the data of one side alone cannot tell a lower top reached
@@ -155,11 +166,10 @@ def fit_rise(
         t, y = t[::step], y[::step]
     tab = tables if tables is not None else shape_tables()
     tc = t - t[0]  # conditioning: fit on a local time axis
-    ok, low, amp, t0, dur, sse, k = fit_rise_kernel(
+    ok, low, amp, _t0, _dur, sse, k, t0, dur = fit_rise_kernel(
         np.ascontiguousarray(tc, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
         float(low0), float(amp0), float(high0), tab.value, tab.slope, tab.inverse_by_z,
-        tab.weight_by_z,
-        int(refine), bool(fix_high))
+        tab.weight_by_z, int(refine), bool(fix_high), bool(average))
     if not ok:
         return None
     return TransitionFit(

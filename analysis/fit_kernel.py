@@ -24,6 +24,12 @@ import math
 import numpy as np
 from numba import njit
 
+# Averaging over the candidates (analysis.fit): residual samples of the 6 Hz low-passed
+# signal on the 50 Hz grid per independent one, and how far (share of the duration, plus
+# 50 ms) a candidate's instants may lie from the pick's to take part.
+_AVERAGE_K = 4.0
+_AVERAGE_NEAR = 0.3
+
 
 @njit(cache=True)
 def _lookup(table: np.ndarray, k: int, x: float) -> float:
@@ -88,15 +94,18 @@ def _sse(value: np.ndarray, k: int, t: np.ndarray, y: np.ndarray, p: np.ndarray,
 def fit_rise_kernel(
     t: np.ndarray, y: np.ndarray, low0: float, amp0: float, high0: float, value: np.ndarray,
     slope: np.ndarray, inverse_by_z: np.ndarray, weight_by_z: np.ndarray, refine: int,
-    fix_high: bool,
-) -> tuple[bool, float, float, float, float, float, int]:
-    """``(ok, low, amp, t0, duration, sse, shape index)`` of the best sane fit.
+    fix_high: bool, average: bool,
+) -> tuple[bool, float, float, float, float, float, int, float, float]:
+    """``(ok, low, amp, t0, duration, sse, shape index, t0_avg, duration_avg)``.
 
-    ``t`` starts at 0 (local axis). See :func:`analysis.fit.fit_rise` for the model.
+    The first seven describe the best sane fit; with ``average`` the last two are its
+    instants averaged over the refined candidates (see :mod:`analysis.fit`), else they
+    repeat ``t0`` and ``duration``. ``t`` starts at 0 (local axis). See
+    :func:`analysis.fit.fit_rise` for the model.
     """
     n = len(t)
     n_shapes = value.shape[0]
-    fail = (False, 0.0, 0.0, 0.0, 0.0, 0.0, -1)
+    fail = (False, 0.0, 0.0, 0.0, 0.0, 0.0, -1, 0.0, 0.0)
     z = (y - low0) / amp0
     n_mid = 0
     for i in range(n):
@@ -172,13 +181,16 @@ def fit_rise_kernel(
                 arg = k
         order[j] = arg
         taken[arg] = True
+    # Candidates far worse than the best linearised one are not worth refining for the
+    # pick; for averaging (below) the pick's competitors are refined all the same.
     best_list = np.empty(n_best, dtype=np.int64)
-    best_list[0] = order[0]
-    n_c = 1
-    for j in range(1, n_best):
-        # Candidates far worse than the best linearised one are not worth refining.
-        if sse[order[j]] <= 4.0 * sse[order[0]] + 1e-12:
+    refinable = np.zeros(n_best, dtype=np.bool_)
+    n_c = 0
+    for j in range(n_best):
+        keep = j == 0 or sse[order[j]] <= 4.0 * sse[order[0]] + 1e-12
+        if keep or average:
             best_list[n_c] = order[j]
+            refinable[n_c] = keep
             n_c += 1
 
     # 2. Gauss-Newton on (L, A, t0, D) (+ plateau slope B when the top is free), all
@@ -269,6 +281,7 @@ def fit_rise_kernel(
     ext = 0.8 * (c90 - c10) + 0.1
     best_c = -1
     best_sse = np.inf
+    errors = np.full(n_c, np.inf)
     for c in range(n_c):
         finite = True
         for a_ in range(5):
@@ -276,15 +289,40 @@ def fit_rise_kernel(
                 finite = False
         if not finite:
             continue
+        errors[c] = _sse(value, best_list[c], t, y, p[c])
         low, amp, t0, d = p[c, 0], p[c, 1], p[c, 2], p[c, 3]
-        if not (d > 0 and d < 1.5 * span + 0.2 and t0 > -0.5 * d and t0 < span
-                and t0 >= c10 - ext and t0 + d <= c90 + ext
+        if not (refinable[c] and d > 0 and d < 1.5 * span + 0.2 and t0 > -0.5 * d
+                and t0 < span and t0 >= c10 - ext and t0 + d <= c90 + ext
                 and amp > 0.5 * amp0 and amp < 2.0 * amp0):
             continue
-        e = _sse(value, best_list[c], t, y, p[c])
-        if e < best_sse:
-            best_sse, best_c = e, c
+        if errors[c] < best_sse:
+            best_sse, best_c = errors[c], c
     if best_c < 0 or not math.isfinite(best_sse):
         return fail
-    return (True, p[best_c, 0], p[best_c, 1], p[best_c, 2], p[best_c, 3], best_sse,
-            best_list[best_c])
+    t0b, db = p[best_c, 2], p[best_c, 3]
+    t0_avg, d_avg = t0b, db
+    if average:
+        # Candidates whose instants are near the pick's, weighted by how much worse they
+        # fit: exp(-(SSE - SSE_min) / (2 K sigma^2)), sigma^2 = SSE_min / n.
+        near = _AVERAGE_NEAR * db + 0.05
+        good = np.zeros(n_c, dtype=np.bool_)
+        s_min = np.inf
+        for c in range(n_c):
+            st_c, en_c = p[c, 2], p[c, 2] + p[c, 3]
+            if (math.isfinite(errors[c]) and p[c, 3] > 0 and abs(st_c - t0b) < near
+                    and abs(en_c - (t0b + db)) < near):
+                good[c] = True
+                s_min = min(s_min, errors[c])
+        if good.sum() >= 2:
+            sigma2 = max(s_min / n, 1e-12)
+            w_sum = st_acc = en_acc = 0.0
+            for c in range(n_c):
+                if good[c]:
+                    w = math.exp(-0.5 * (errors[c] - s_min) / (_AVERAGE_K * sigma2))
+                    w_sum += w
+                    st_acc += w * p[c, 2]
+                    en_acc += w * (p[c, 2] + p[c, 3])
+            t0_avg = st_acc / w_sum
+            d_avg = en_acc / w_sum - t0_avg
+    return (True, p[best_c, 0], p[best_c, 1], t0b, db, best_sse, best_list[best_c],
+            t0_avg, d_avg)

@@ -44,6 +44,7 @@ _PLATEAU_S = 0.4  # a top at least this long is a plateau (else a turning point)
 _PLATEAU_FIT_S = 0.5  # each side's fit reaches this far into the plateau
 _EDGE_S = 1.0  # a long top's ends are judged against the highest point this close
 _MERGE_VALLEY = 0.6  # of the excursion: a valley higher than this is not a return to rest
+_AVERAGE_MAX_TOP_S = 3.0  # tops longer than this (holds) keep the single best shape
 _MIN_STRETCH_CORR = 0.7  # stretch must move with the force to time the phases
 _NO_STRETCH = np.empty(0)
 
@@ -150,22 +151,21 @@ def _crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int
 
 def _fit_side(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, b: int,
               low: float, high: float, rising: bool, fix_high: bool,
-              force: bool = False) -> TransitionFit | None:
+              force: bool = False, average: bool = True) -> TransitionFit | None:
     sl = slice(max(a, 0), b + 1)
     tt, yy = tg[sl][valid[sl]], y[sl][valid[sl]]
+    # Instants averaged over the shapes that fit about as well (analysis.fit); the ends
+    # of a long top (a hold) keep the single best shape.
     if rising:
-        return fit_rise(tt, yy, low, high, fix_high=fix_high)
+        return fit_rise(tt, yy, low, high, fix_high=fix_high, average=average)
     # A fall is a rise of -y; the fixed level is then the *start* level, so the model is
     # mirrored in time as well: fit the reversed sequence. A fall timed on force may
     # start with the band's hysteresis knee (see analysis.fit.knee_tables).
     fit = fit_rise(-tt[::-1], yy[::-1], low, high, fix_high=fix_high,
-                   tables=knee_tables() if force else None)
+                   tables=knee_tables() if force else None, average=average)
     if fit is None:
         return None
     return TransitionFit(-fit.end_s, -fit.start_s, fit.low, fit.high, fit.rms, fit.shape)
-    if fit is None:
-        return None
-    return TransitionFit(fit.start_s, fit.end_s, -fit.high, -fit.low, fit.rms, fit.shape)
 
 
 def _quiet_foot(y: np.ndarray, p: int, stop: int, amp: float, noise: float) -> int | None:
@@ -272,9 +272,11 @@ def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: in
     b, c = min(mid, up + k), max(mid, dn - k)
     h_l = median(y[up:b + 1])
     h_r = median(y[c:dn + 1])
-    conc = _fit_side(tg, y, valid, a, b, low_l, h_l, rising=True, fix_high=False)
+    average = (dn - up) / GRID_HZ <= _AVERAGE_MAX_TOP_S
+    conc = _fit_side(tg, y, valid, a, b, low_l, h_l, rising=True, fix_high=False,
+                     average=average)
     ecc = _fit_side(tg, y, valid, c, d, low_r, h_r, rising=False, fix_high=False,
-                    force=force)
+                    force=force, average=average)
     return conc, ecc
 
 
