@@ -44,6 +44,9 @@ _PLATEAU_S = 0.4  # a top at least this long is a plateau (else a turning point)
 _PLATEAU_FIT_S = 0.5  # each side's fit reaches this far into the plateau
 _EDGE_S = 1.0  # a long top's ends are judged against the highest point this close
 _MERGE_VALLEY = 0.6  # of the excursion: a valley higher than this is not a return to rest
+# A short top (up to this long above 95%) may be a slow turning point rather than a
+# pause: both readings are fitted and the smaller residual wins.
+_TURN_CHECK_MAX_S = 1.0
 _AVERAGE_MAX_TOP_S = 3.0  # tops longer than this (holds) keep the single best shape
 _MIN_STRETCH_CORR = 0.7  # stretch must move with the force to time the phases
 _NO_STRETCH = np.empty(0)
@@ -290,13 +293,23 @@ def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int
     after arrival (before sag, breathing or relaxation change it) is what the approach
     aims at. Without a plateau the turning point is the top: the level is fixed at the
     peak, and each side ends there. A sagging pause is not above 95% for long but is
-    above 85%: then both readings are fitted and the one with the smaller residual wins.
+    above 85%: then both readings are fitted and the one with the smaller residual wins;
+    likewise a short plateau (up to ``_TURN_CHECK_MAX_S``) may be a slow turning point.
     """
     pk = int(np.argmax(y[max(p - 10, a): min(p + 11, d + 1)])) + max(p - 10, a)
     top = float(y[pk])
     up95, dn95 = _top_region(y, a, pk, d, low_l, low_r, 0.95)
     if (dn95 - up95) / GRID_HZ >= _PLATEAU_S:
-        return _fit_plateau(tg, y, valid, a, d, up95, dn95, low_l, low_r, force)
+        c1, e1 = _fit_plateau(tg, y, valid, a, d, up95, dn95, low_l, low_r, force)
+        if (dn95 - up95) / GRID_HZ <= _TURN_CHECK_MAX_S and c1 is not None and e1 is not None:
+            # A slow rep without a pause spends 0.4 s and more above 95% too; read as a
+            # plateau it gets a spurious pause of 20-120 ms.
+            c0 = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True)
+            e0 = _fit_side(tg, y, valid, pk, d, low_r, top, rising=False, fix_high=True,
+                           force=force)
+            if c0 is not None and e0 is not None and c0.rms + e0.rms < c1.rms + e1.rms:
+                return c0, e0
+        return c1, e1
     conc = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True)
     ecc = _fit_side(tg, y, valid, pk, d, low_r, top, rising=False, fix_high=True,
                     force=force)
