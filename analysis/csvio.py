@@ -73,19 +73,23 @@ def parse_recording(data: bytes, name: str = "<csv>") -> Recording:
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=True),
+            # Our own (stripped) names: "time_s, force_n" with spaces or a BOM is fine.
+            read_options=pacsv.ReadOptions(use_threads=True, column_names=cols, skip_rows=1),
             parse_options=pacsv.ParseOptions(),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.float64() for c in wanted}, include_columns=wanted,
                 strings_can_be_null=False, quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        t = np.asarray(table.column("time_s").to_numpy(zero_copy_only=False), np.float64)
+        f = np.asarray(table.column("force_n").to_numpy(zero_copy_only=False), np.float64)
+        sa = (np.asarray(table.column("stretch_mm").to_numpy(zero_copy_only=False), np.float64)
+              if "stretch_mm" in wanted else None)
+    except (pa.ArrowException, UnicodeDecodeError):
         _scan_for_error(data, name, cols)
-        raise UserError(f"{name}: malformed CSV") from None  # scan found nothing specific
-    # Already float64: to_numpy joins the chunks once, asarray copies nothing more.
-    t = np.asarray(table.column("time_s").to_numpy(zero_copy_only=False), np.float64)
-    f = np.asarray(table.column("force_n").to_numpy(zero_copy_only=False), np.float64)
+        # Nothing wrong line by line (e.g. spaces around numbers, which pyarrow does not
+        # trim): parse line by line.
+        t, f, sa = _parse_slow(data, cols)
     if len(t) == 0:
         raise UserError(f"{name}: no samples after the header")
     for arr, col in ((t, "time_s"), (f, "force_n")):
@@ -99,10 +103,7 @@ def parse_recording(data: bytes, name: str = "<csv>") -> Recording:
         line = _data_line(data, i)
         raise UserError(f"{name}: line {line}: time goes backwards "
                         f"({t[i]:.6f} after {t[i - 1]:.6f})")
-    s = None
-    if "stretch_mm" in wanted:
-        sa = np.asarray(table.column("stretch_mm").to_numpy(zero_copy_only=False), np.float64)
-        s = sa if np.all(np.isfinite(sa)) else None
+    s = sa if sa is not None and np.all(np.isfinite(sa)) else None
     return Recording(t, f, s)
 
 
@@ -138,3 +139,24 @@ def _scan_for_error(data: bytes, name: str, cols: list[str]) -> None:
                 raise UserError(f"{name}: line {k}: {c} is not a number: {v[:30]!r}") from None
             if c in REQUIRED and not math.isfinite(x):
                 raise UserError(f"{name}: line {k}: {c} is not a finite number")
+
+
+def _parse_slow(data: bytes, cols: list[str]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Line by line (after _scan_for_error found every line well formed)."""
+    i_t, i_f = cols.index("time_s"), cols.index("force_n")
+    i_s = cols.index("stretch_mm") if "stretch_mm" in cols else None
+    t: list[float] = []
+    f: list[float] = []
+    s: list[float] = []
+    for raw in data.decode("utf-8", errors="replace").split("\n")[1:]:
+        line = raw.strip()
+        if not line:
+            continue
+        fields = [x.strip() for x in line.split(",")]
+        t.append(float(fields[i_t]))
+        f.append(float(fields[i_f]))
+        if i_s is not None:
+            s.append(float(fields[i_s]) if fields[i_s] else math.nan)
+    return (np.asarray(t, np.float64), np.asarray(f, np.float64),
+            np.asarray(s, np.float64) if i_s is not None else None)

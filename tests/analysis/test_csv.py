@@ -66,3 +66,24 @@ def test_large_file_parses_on_the_fast_path(tmp_path: Path) -> None:
     rec = read_recording(path)
     assert len(rec.time_s) == n and rec.stretch_mm is not None
     assert np.allclose(rec.force_n, np.round(np.sin(t), 6))
+
+
+_ROWS = ["0.00,1.5,100.0", "0.01,1.6,100.2", "0.02,1.7,100.4"]
+
+
+@pytest.mark.parametrize(("label", "text"), [
+    ("crlf", "time_s,force_n,stretch_mm\r\n" + "\r\n".join(_ROWS) + "\r\n"),
+    ("bom", "\ufefftime_s,force_n,stretch_mm\n" + "\n".join(_ROWS) + "\n"),
+    ("spaces", "time_s, force_n, stretch_mm\n"
+     + "\n".join(r.replace(",", ", ") for r in _ROWS) + "\n"),
+    ("order", "stretch_mm,force_n,time_s\n"
+     + "\n".join(",".join(reversed(r.split(","))) for r in _ROWS) + "\n"),
+    ("extra", "time_s,force_n,stretch_mm,temp_c\n" + "\n".join(r + ",21.5" for r in _ROWS)
+     + "\n"),
+])
+def test_header_and_layout_variants_read_the_same(label: str, text: str) -> None:
+    rec = parse_recording(text.encode(), label)
+    np.testing.assert_allclose(rec.time_s, [0.0, 0.01, 0.02])
+    np.testing.assert_allclose(rec.force_n, [1.5, 1.6, 1.7])
+    assert rec.stretch_mm is not None
+    np.testing.assert_allclose(rec.stretch_mm, [100.0, 100.2, 100.4])
