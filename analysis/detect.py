@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage
 
 from analysis.detect_kernel import scan_batch
+from analysis.filter_kernels import running_median, trailing_extreme
 
 _WARMUP = 64  # samples used to fix the nominal interval and the noise scale
 _LAG_S = 0.2  # the rest reference ignores the most recent samples (the rise itself)
@@ -69,7 +69,10 @@ def _running_median(x: np.ndarray, k: int) -> np.ndarray:
         # (the same element, so the same value, as the median filter).
         small: np.ndarray = np.partition(x[_window_index(n, k)], k // 2, axis=1)[:, k // 2]
         return small
-    out: np.ndarray = ndimage.median_filter(x, size=k, origin=(k - 1) // 2)[k - 1:]
+    # The centred median at i + k // 2 is the median of x[i:i + k] (compiled, O(k) per
+    # sample; the same element scipy's median filter picks).
+    h = k // 2
+    out: np.ndarray = running_median(np.ascontiguousarray(x, dtype=np.float64), k)[h:n + h]
     return out
 
 
@@ -87,8 +90,8 @@ def _trailing(x: np.ndarray, k: int, op: np.ufunc) -> np.ndarray:
             op(out[:-1], op.accumulate(x[n - 2::-1])[::-1], out=out[:-1])
             op(out[1:], op.accumulate(x[k:]), out=out[1:])
         return out
-    f = ndimage.minimum_filter1d if op is np.minimum else ndimage.maximum_filter1d
-    big: np.ndarray = f(x, k, origin=(k - 1) // 2)[k - 1:]
+    big: np.ndarray = trailing_extreme(np.ascontiguousarray(x, dtype=np.float64), k,
+                                       op is np.maximum)
     return big
 
 

@@ -314,3 +314,30 @@ def prepare_window(
         dev[i] = abs(g[i + 1] - g[i])
     noise = 1.4826 * median_of(dev) / np.sqrt(2.0)
     return fd, tg, valid, y_seg, y_fit, sg, noise
+
+
+@njit(cache=True)
+def trailing_extreme(x: np.ndarray, k: int, maximum: bool) -> np.ndarray:
+    """Min (or max) of every ``k`` consecutive samples: ``len(x) - k + 1`` values.
+
+    A monotonic queue of candidate indices: each sample enters and leaves it once.
+    """
+    n = len(x)
+    out = np.empty(n - k + 1)
+    q = np.empty(n, dtype=np.int64)
+    head = tail = 0
+    for i in range(n):
+        v = x[i]
+        if maximum:
+            while tail > head and x[q[tail - 1]] <= v:
+                tail -= 1
+        else:
+            while tail > head and x[q[tail - 1]] >= v:
+                tail -= 1
+        q[tail] = i
+        tail += 1
+        if q[head] <= i - k:
+            head += 1
+        if i >= k - 1:
+            out[i - k + 1] = x[q[head]]
+    return out

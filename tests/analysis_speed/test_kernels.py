@@ -21,6 +21,7 @@ from analysis.filter_kernels import (
     hampel,
     prepare_window,
     running_median,
+    trailing_extreme,
 )
 from analysis.fit import fit_rise, knee_tables, shape_tables
 from analysis.movement_kernels import force_metrics, top_region
@@ -38,6 +39,18 @@ def test_running_median_is_scipy_median_filter(x: np.ndarray, size: int, rounded
         x = np.round(x / 100.0)  # many ties
     np.testing.assert_array_equal(running_median(x, size),
                                   ndimage.median_filter(x, size=size, mode="nearest"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(x=arrays(np.float64, st.integers(1, 80), elements=finite), k=st.integers(1, 20),
+       maximum=st.booleans())
+def test_trailing_extreme_is_scipy_min_max_filter(x: np.ndarray, k: int, maximum: bool
+                                                  ) -> None:
+    if k > len(x):
+        k = len(x)
+    f = ndimage.maximum_filter1d if maximum else ndimage.minimum_filter1d
+    np.testing.assert_array_equal(trailing_extreme(x, k, maximum),
+                                  f(x, k, origin=(k - 1) // 2)[k - 1:])
 
 
 def _reference_hampel(f: np.ndarray, size: int) -> np.ndarray:
@@ -250,7 +263,8 @@ _UNCOMPILED_AFTER_WARMUP = """
 from analysis import detect_kernel, filter_kernels, fit_kernel, movement_kernels
 from analysis.warmup import warm_up
 entry_points = [detect_kernel.scan_batch, filter_kernels.prepare_window,
-                filter_kernels.first_quiet_run, fit_kernel.fit_rise_kernel,
+                filter_kernels.first_quiet_run, filter_kernels.running_median,
+                filter_kernels.trailing_extreme, fit_kernel.fit_rise_kernel,
                 movement_kernels.crossing, movement_kernels.top_region,
                 movement_kernels.force_metrics]
 warm_up()
