@@ -29,7 +29,7 @@ import numpy as np
 from scipy import signal
 
 from analysis.fastfilters import median
-from analysis.filter_kernels import first_quiet_run, prepare_window
+from analysis.filter_kernels import first_quiet_run, peaks_by_prominence, prepare_window
 from analysis.fit import TransitionFit, fit_rise, knee_tables
 from analysis.movement_kernels import crossing, force_metrics, top_region
 from analysis.types import Movement
@@ -86,7 +86,7 @@ def analyze_window(
     lo_all, hi_all = float(np.min(y_seg)), float(np.max(y_seg))
     rng_all = hi_all - lo_all
     prom = max(_MIN_PROMINENCE * rng_all, 6.0 * noise, 0.3, min_range)
-    peaks, _ = signal.find_peaks(y_seg, prominence=prom)
+    peaks = peaks_by_prominence(y_seg, prom)
     if len(peaks) == 0:
         return WindowResult([], None)
     peaks = _merge_high_valleys(y_seg, peaks, lo_all)

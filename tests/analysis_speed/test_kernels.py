@@ -19,6 +19,7 @@ from analysis.filter_kernels import (
     filtfilt_odd,
     first_quiet_run,
     hampel,
+    peaks_by_prominence,
     prepare_window,
     running_median,
     trailing_extreme,
@@ -51,6 +52,17 @@ def test_trailing_extreme_is_scipy_min_max_filter(x: np.ndarray, k: int, maximum
     f = ndimage.maximum_filter1d if maximum else ndimage.minimum_filter1d
     np.testing.assert_array_equal(trailing_extreme(x, k, maximum),
                                   f(x, k, origin=(k - 1) // 2)[k - 1:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=arrays(np.float64, st.integers(1, 60), elements=st.floats(-50, 50)),
+       prominence=st.floats(0, 20), flat=st.booleans())
+def test_peaks_by_prominence_is_scipy_find_peaks(x: np.ndarray, prominence: float,
+                                                 flat: bool) -> None:
+    if flat:
+        x = np.round(x / 10.0)  # plateaus: scipy reports the middle of a flat top
+    np.testing.assert_array_equal(peaks_by_prominence(x, prominence),
+                                  signal.find_peaks(x, prominence=prominence)[0])
 
 
 def _reference_hampel(f: np.ndarray, size: int) -> np.ndarray:
@@ -264,6 +276,7 @@ from analysis import detect_kernel, filter_kernels, fit_kernel, movement_kernels
 from analysis.warmup import warm_up
 entry_points = [detect_kernel.scan_batch, filter_kernels.prepare_window,
                 filter_kernels.first_quiet_run, filter_kernels.running_median,
+                filter_kernels.peaks_by_prominence,
                 filter_kernels.trailing_extreme, fit_kernel.fit_rise_kernel,
                 movement_kernels.crossing, movement_kernels.top_region,
                 movement_kernels.force_metrics]
