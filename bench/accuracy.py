@@ -1,11 +1,15 @@
 """Accuracy of bandsense's analysis against ground truth, beside a plain find_peaks baseline.
 
-Recordings come from two independent models:
+Recordings come from three independent models:
 
 - the simulator (``firmware_sim.record``): all built-in scenarios, rates 20..200 Hz,
   every fault the scenarios enable, written to CSV and read back through the CLI's parser;
 - the analysis team's own generator (``tests/analysis/gen_model.py``): other profile
-  families, another band law, other faults.
+  families, another band law, other faults;
+- a third generator (``tests/analysis/gen_model_c.py``), written without looking at the
+  analysis: a person with low-back pain (spring-damper, hesitating, lognormal and
+  corrected movements), an exponentially stiffening viscoelastic band, 1/f drift, ADC
+  quantisation and dropouts.
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
@@ -33,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from analysis.csvio import read_recording  # noqa: E402
 from analysis.offline import analyze  # noqa: E402
 from analysis.scoring import Score  # noqa: E402
+from tests.analysis import gen_model_c  # noqa: E402
 from tests.analysis.gen_model import GenConfig, generate  # noqa: E402
 
 SET_GAP_S = 7.0
@@ -136,6 +141,20 @@ def run_gen(n: int, seed: int, score: Score, force: Score, base: Score,
         base.add(g.truth, baseline(g.time_s, g.force_n))
 
 
+def run_third(n: int, seed: int, score: Score, force: Score, base: Score,
+              times: list[float]) -> None:
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        g = gen_model_c.generate(
+            seed + i, gen_model_c.GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
+        t0 = time.perf_counter()
+        summary = analyze(g.time_s, g.force_n, g.stretch_mm)
+        times.append(time.perf_counter() - t0)
+        score.add(g.truth, json.loads(summary.model_dump_json()))
+        force.add(g.truth, json.loads(analyze(g.time_s, g.force_n).model_dump_json()))
+        base.add(g.truth, baseline(g.time_s, g.force_n))
+
+
 ROWS = [
     ("sets counted exactly (% of recordings)", "sets_exact_pct", "{:.1f}"),
     ("set rep_count exact (% of sets)", "set_rep_count_exact_pct", "{:.1f}"),
@@ -176,11 +195,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40, help="recordings per model")
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--only", choices=["sim", "gen"], default=None)
+    ap.add_argument("--only", choices=["sim", "gen", "third"], default=None)
     args = ap.parse_args()
     for model, runner in (("simulator (firmware_sim)", run_sim),
-                          ("independent generator (tests/analysis/gen_model.py)", run_gen)):
-        wanted = {"sim": "simulator", "gen": "independent"}.get(args.only or "", "")
+                          ("independent generator (tests/analysis/gen_model.py)", run_gen),
+                          ("third generator (tests/analysis/gen_model_c.py)", run_third)):
+        wanted = {"sim": "simulator", "gen": "independent", "third": "third"}.get(
+            args.only or "", "")
         if not model.startswith(wanted):
             continue
         ours, force, base, times = Score(), Score(), Score(), []
