@@ -12,7 +12,7 @@ larger movements) decides for each movement:
 
 A whole set is dropped as fidgeting when its typical range is under half of
 ``FIDGET_SET_FRACTION`` of the typical range of the sets accepted so far (under
-``FIDGET_SET_FRACTION`` when it has fewer than 3 movements), or when it only holds brief
+``SMALL_SET_FRACTION`` when it has fewer than 3 movements), or when it only holds brief
 tugs.
 """
 
@@ -33,6 +33,9 @@ PARTIAL_FRACTION = 0.5
 FIDGET_FRACTION = 0.14
 FIDGET_MAX_S = 0.9
 FIDGET_SET_FRACTION = 0.3
+# A "set" of one or two movements is a tug or a re-wrap of the band unless its range is
+# a good share of the sets before (a real set of another exercise has several reps).
+SMALL_SET_FRACTION = 0.45
 
 
 def is_hold(m: Movement) -> bool:
@@ -133,7 +136,7 @@ class SetBuilder:
         # Another exercise may have a much smaller range than the previous ones: a small
         # set is fidgeting only if it is tiny, or small and just one or two movements.
         if ref is not None and (typ < 0.5 * FIDGET_SET_FRACTION * ref
-                                or (typ < FIDGET_SET_FRACTION * ref and len(mv) < 3)):
+                                or (typ < SMALL_SET_FRACTION * ref and len(mv) < 3)):
             return []
         kept: list[tuple[Movement, bool]] = []
         for m in mv:
