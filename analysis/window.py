@@ -80,8 +80,10 @@ def analyze_window(
         np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(f, dtype=np.float64),
         _NO_STRETCH if s is None else np.ascontiguousarray(s, dtype=np.float64),
         GRID_HZ, _GAP_S, _sos(_SEG_HZ), _sos(_FIT_HZ), _MIN_STRETCH_CORR)
-    # Stretch (when present, finite and moving with the force) times the phases; force
-    # is then fitted only where stretch fails (see _combine).
+    # Stretch (when present, finite and moving with the force) times the phases: it is
+    # the band's elongation, the movement itself, while force passes through the band law
+    # (stiffening, hysteresis) that bends every transition (measured: about half the
+    # force-only errors on the simulator). Force is fitted only where stretch fails.
     sg = sg_arr if len(sg_arr) else None
     lo_all, hi_all = float(np.min(y_seg)), float(np.max(y_seg))
     rng_all = hi_all - lo_all
@@ -319,43 +321,3 @@ def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int
         if c2 is not None and e2 is not None and c2.rms + e2.rms < conc.rms + ecc.rms:
             return c2, e2
     return conc, ecc
-
-
-def _top_level(y: np.ndarray, p: int, low_l: float, low_r: float) -> float:
-    """Level of the top: median over the contiguous region above 95% around the peak.
-
-    With a pause this is the plateau (tremor and breathing average out); without one it
-    is the turning point itself.
-    """
-    pk = int(np.argmax(y[max(p - 10, 0): p + 11])) + max(p - 10, 0)
-    top = float(y[pk])
-    lvl_l = low_l + 0.95 * (top - low_l)
-    lvl_r = low_r + 0.95 * (top - low_r)
-    left = np.flatnonzero(y[:pk + 1] < lvl_l)
-    right = np.flatnonzero(y[pk:] < lvl_r)
-    a = int(left[-1]) + 1 if len(left) else 0
-    b = pk + int(right[0]) if len(right) else len(y)
-    return median(y[a:b]) if b > a else top
-
-
-def _level(tg: np.ndarray, y: np.ndarray, t0: float, t1: float) -> float:
-    i0 = int(np.searchsorted(tg, t0))
-    i1 = max(int(np.searchsorted(tg, t1)), i0 + 1)
-    i0 = min(i0, len(y) - 1)
-    return median(y[i0:min(i1, len(y))]) if i1 > i0 else float(y[i0])
-
-
-def _combine(a: TransitionFit | None, b: TransitionFit | None) -> TransitionFit | None:
-    """Instants from the stretch fit ``b`` (the movement itself), levels from force ``a``.
-
-    Stretch is the band's elongation: a direct measure of the movement whose instants
-    are wanted. Force passes through the band law (stiffening, hysteresis that drops the
-    force faster than the band moves when the release starts), which bends the shape of
-    every transition; so when stretch is present it times the phases (measured: median
-    errors about half of force-only on the simulator) and force only fills in.
-    """
-    if b is None:
-        return a
-    if a is None:
-        return b
-    return TransitionFit(b.start_s, b.end_s, a.low, a.high, a.rms, a.shape)
