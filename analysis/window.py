@@ -22,11 +22,11 @@ moment near rest, see :mod:`analysis.detect`). Steps, all vectorised:
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
 from analysis.fastfilters import median
 from analysis.filter_kernels import first_quiet_run, peaks_by_prominence, prepare_window
@@ -62,11 +62,19 @@ class WindowResult:
 
 @lru_cache(maxsize=8)
 def _sos(hz: float) -> np.ndarray:
-    """2nd-order Butterworth low-pass on the grid: sections with their steady state
-    (``sosfilt_zi``) appended, the layout :func:`analysis.filter_kernels.filtfilt_odd`
-    takes."""
-    sos = signal.butter(2, hz / (GRID_HZ / 2.0), output="sos")
-    return np.ascontiguousarray(np.hstack([sos, signal.sosfilt_zi(sos)]))
+    """2nd-order Butterworth low-pass on the grid as one section with its steady state
+    appended (the layout :func:`analysis.filter_kernels.filtfilt_odd` takes).
+
+    Closed form of ``scipy.signal.butter(2, hz / (GRID_HZ / 2), output="sos")`` (bilinear
+    transform with pre-warping) and of ``sosfilt_zi`` (the state that passes a constant
+    unchanged): importing scipy.signal costs a second at every start of the CLI.
+    """
+    k = math.tan(math.pi * hz / GRID_HZ)
+    norm = 1.0 + math.sqrt(2.0) * k + k * k
+    b0 = k * k / norm
+    a1 = 2.0 * (k * k - 1.0) / norm
+    a2 = (1.0 - math.sqrt(2.0) * k + k * k) / norm
+    return np.array([[b0, 2.0 * b0, b0, 1.0, a1, a2, 1.0 - b0, b0 - a2]])
 
 
 def analyze_window(

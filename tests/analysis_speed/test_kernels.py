@@ -107,6 +107,13 @@ def test_filtfilt_is_scipy_sosfilt_forward_backward(n: int, hz: float) -> None:
                                _reference_lowpass(x, hz), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("hz", [0.5, _SEG_HZ, _FIT_HZ, 12.0, 20.0])
+def test_closed_form_filter_is_scipy_butterworth(hz: float) -> None:
+    sos = signal.butter(2, hz / (GRID_HZ / 2.0), output="sos")
+    expected = np.hstack([sos, signal.sosfilt_zi(sos)])
+    np.testing.assert_allclose(_sos(hz), expected, rtol=1e-12, atol=1e-14)
+
+
 @settings(max_examples=100, deadline=None)
 @given(x=arrays(np.float64, st.integers(1, 50), elements=finite), size=st.integers(1, 9))
 def test_box_average_is_scipy_uniform_filter(x: np.ndarray, size: int) -> None:
