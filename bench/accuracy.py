@@ -109,6 +109,17 @@ def sim_cases(n: int, seed: int) -> list[tuple[str, int, float]]:
     return [(names[i % len(names)], seed + i, float(rng.uniform(20.0, 200.0))) for i in range(n)]
 
 
+def _score_one(truth: dict[str, Any], t: np.ndarray, f: np.ndarray, s: np.ndarray | None,
+               score: Score, force: Score, base: Score, times: list[float]) -> None:
+    """Score bandsense as recorded (timed), on force alone, and the baseline."""
+    t0 = time.perf_counter()
+    summary = analyze(t, f, s)
+    times.append(time.perf_counter() - t0)
+    score.add(truth, json.loads(summary.model_dump_json()))
+    force.add(truth, json.loads(analyze(t, f).model_dump_json()))
+    base.add(truth, baseline(t, f))
+
+
 def run_sim(n: int, seed: int, score: Score, force: Score, base: Score,
             times: list[float]) -> None:
     from firmware_sim.record import record
@@ -120,12 +131,8 @@ def run_sim(n: int, seed: int, score: Score, force: Score, base: Score,
             res = record(load_scenario(name), out, rate_hz=rate, seed=s)
             rec = read_recording(res.csv_path)
             truth = json.loads(res.truth_path.read_text())
-            t0 = time.perf_counter()
-            summary = analyze(rec.time_s, rec.force_n, rec.stretch_mm)
-            times.append(time.perf_counter() - t0)
-            score.add(truth, json.loads(summary.model_dump_json()))
-            force.add(truth, json.loads(analyze(rec.time_s, rec.force_n).model_dump_json()))
-            base.add(truth, baseline(rec.time_s, rec.force_n))
+            _score_one(truth, rec.time_s, rec.force_n, rec.stretch_mm, score, force, base,
+                       times)
 
 
 def run_gen(n: int, seed: int, score: Score, force: Score, base: Score,
@@ -133,12 +140,7 @@ def run_gen(n: int, seed: int, score: Score, force: Score, base: Score,
     rng = np.random.default_rng(seed)
     for i in range(n):
         g = generate(seed + i, GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
-        t0 = time.perf_counter()
-        summary = analyze(g.time_s, g.force_n, g.stretch_mm)
-        times.append(time.perf_counter() - t0)
-        score.add(g.truth, json.loads(summary.model_dump_json()))
-        force.add(g.truth, json.loads(analyze(g.time_s, g.force_n).model_dump_json()))
-        base.add(g.truth, baseline(g.time_s, g.force_n))
+        _score_one(g.truth, g.time_s, g.force_n, g.stretch_mm, score, force, base, times)
 
 
 def run_third(n: int, seed: int, score: Score, force: Score, base: Score,
@@ -147,12 +149,7 @@ def run_third(n: int, seed: int, score: Score, force: Score, base: Score,
     for i in range(n):
         g = gen_model_c.generate(
             seed + i, gen_model_c.GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
-        t0 = time.perf_counter()
-        summary = analyze(g.time_s, g.force_n, g.stretch_mm)
-        times.append(time.perf_counter() - t0)
-        score.add(g.truth, json.loads(summary.model_dump_json()))
-        force.add(g.truth, json.loads(analyze(g.time_s, g.force_n).model_dump_json()))
-        base.add(g.truth, baseline(g.time_s, g.force_n))
+        _score_one(g.truth, g.time_s, g.force_n, g.stretch_mm, score, force, base, times)
 
 
 ROWS = [
@@ -204,7 +201,8 @@ def main() -> None:
             args.only or "", "")
         if not model.startswith(wanted):
             continue
-        ours, force, base, times = Score(), Score(), Score(), []
+        ours, force, base = Score(), Score(), Score()
+        times: list[float] = []
         runner(args.n, args.seed, ours, force, base, times)
         print(table(model, ours.summary(), force.summary(), base.summary()))
         print(f"analysis time per recording: median {np.median(times) * 1000:.0f} ms")
