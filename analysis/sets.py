@@ -2,18 +2,38 @@
 
 Movements arrive in time order. A set is a run of movements separated by less than
 ``SET_GAP_S`` of rest; a movement whose top lasts ``HOLD_MIN_S`` or more is a hold and
-always forms a set of its own. When a set closes, its typical range (median range of its
-larger movements) decides for each movement:
+always forms a set of its own. While a set is open:
+
+- a movement under ``FIDGET_FRACTION`` of the set's typical range is fidgeting, dropped
+  at once so that it never bridges two sets;
+- a small movement (under half the typical range) that starts ``FAIL_GAP_S`` or more
+  after the set's last movement is a tug in the rest, not a failed attempt: dropped;
+- a small movement that takes ``SET_GAP_S`` or more (no rep moves that slowly: the band
+  was re-wrapped or left half released) is rest: it closes the set.
+
+After a rest, a small movement opens a set only if it is slow (a tug is brief): it may be
+the first rep of a lighter exercise. When a set closes, its typical range (median range of
+its larger movements) decides for each movement:
 
 - range < ``FIDGET_FRACTION`` of typical, or under half of it *and* shorter than
   ``FIDGET_MAX_S`` -> fidgeting, dropped;
 - range < half of typical -> partial rep (``partial: true``, not in ``rep_count``);
 - otherwise a full rep.
 
-A whole set is dropped as fidgeting when its typical range is under half of
-``FIDGET_SET_FRACTION`` of the typical range of the sets accepted so far (under
-``SMALL_SET_FRACTION`` when it has fewer than 3 movements), or when it only holds brief
-tugs.
+A whole set is compared with the sets accepted so far (their median typical range, and
+the last one: after a light exercise the median no longer shows what a set looks like).
+It is dropped as fidgeting when
+
+- its typical range is under ``LIGHT_SET_FLOOR`` of theirs;
+- it is under half of ``FIDGET_SET_FRACTION`` of theirs and does not look like a set of
+  reps (at least ``LIGHT_SET_MIN_REPS`` slow movements alike in range and duration:
+  sway is neither regular nor alike);
+- it is under ``SMALL_SET_FRACTION`` of theirs with fewer than ``FEW_MOVEMENTS`` full
+  movements, or with full movements fewer than half of its movements;
+- it only holds brief tugs.
+
+A hold under ``HOLD_MIN_FRACTION`` of the sets before is a band left slightly stretched
+in a rest, not a hold.
 """
 
 from __future__ import annotations
@@ -33,9 +53,29 @@ PARTIAL_FRACTION = 0.5
 FIDGET_FRACTION = 0.14
 FIDGET_MAX_S = 0.9
 FIDGET_SET_FRACTION = 0.3
-# A "set" of one or two movements is a tug or a re-wrap of the band unless its range is
-# a good share of the sets before (a real set of another exercise has several reps).
+# A "set" of a few movements is a tug or a re-wrap of the band unless its range is a
+# good share of the sets before (a real set of another exercise has several reps).
 SMALL_SET_FRACTION = 0.45
+FEW_MOVEMENTS = 4
+# Failed (partial) attempts follow the set's last rep within FAIL_GAP_S; a small movement
+# later than that is fidgeting in the rest and must not hold the set open.
+FAIL_GAP_S = 5.0
+HOLD_MIN_FRACTION = 0.25
+# A lighter exercise after a heavier one is a set when at least LIGHT_SET_MIN_REPS
+# movements of LIGHT_SET_MIN_S or more are alike; none is below LIGHT_SET_FLOOR.
+LIGHT_SET_MIN_REPS = 6
+LIGHT_SET_MIN_S = 1.2
+LIGHT_SET_FLOOR = 0.12
+
+
+def _rep_like(mv: list[Movement], typ: float) -> bool:
+    full = [m for m in mv if m.range_n >= PARTIAL_FRACTION * typ
+            and m.duration_s >= LIGHT_SET_MIN_S]
+    if len(full) < LIGHT_SET_MIN_REPS:
+        return False
+    r = np.array([m.range_n for m in full])
+    d = np.array([m.duration_s for m in full])
+    return bool(np.std(r) < 0.25 * np.mean(r) and np.std(d) < 0.25 * np.mean(d))
 
 
 def is_hold(m: Movement) -> bool:
@@ -99,13 +139,28 @@ class SetBuilder:
         return self.reference_range()
 
     def add(self, m: Movement) -> list[ClosedSet]:
+        closed: list[ClosedSet] = []
+        if self.open and m.start_s - self.open[-1].end_s >= SET_GAP_S:
+            closed = self.close()  # after a rest a movement is judged on its own
         # Fidgeting (tugs, sway) is dropped at once so that it never bridges two sets.
+        # Alone after a rest, a slow small movement may be the first rep of a lighter
+        # exercise: it opens a set, judged when the set closes.
         ref = self.context_range()
-        if ref is not None and m.range_n < FIDGET_FRACTION * ref:
-            return []
+        if ref is not None and m.range_n < FIDGET_FRACTION * ref and (
+                self.open or m.duration_s < LIGHT_SET_MIN_S):
+            return closed
         if self.open and max(x.range_n for x in self.open) < FIDGET_FRACTION * m.range_n:
             self.open = []  # what came before was fidgeting next to this movement
-        closed = self.close() if self.should_close(m) else []
+        if self.open and ref is not None and m.range_n < PARTIAL_FRACTION * ref:
+            if m.duration_s - m.pause_s >= SET_GAP_S:
+                # No rep moves that slowly: the band was re-wrapped or left half
+                # released, and the time it spans is a rest.
+                return closed + self.close()
+            gap = m.start_s - self.open[-1].end_s
+            if FAIL_GAP_S <= gap < SET_GAP_S:
+                return closed  # a tug well after the set, not a failed attempt
+        if self.should_close(m):
+            closed += self.close()
         self.open.append(m)
         return closed
 
@@ -129,15 +184,26 @@ class SetBuilder:
             return []
         mv, self.open = self.open, []
         if len(mv) == 1 and is_hold(mv[0]):
+            ref = self.reference_range()
+            # A band left slightly stretched in a rest (re-wrapped, leg resting on it)
+            # looks like a hold, but far weaker than anything done in the session.
+            if ref is not None and mv[0].range_n < HOLD_MIN_FRACTION * max(
+                    ref, self.accepted_ranges[-1]):
+                return []
             return [self._hold_set(mv[0])]
         ranges = np.array([m.range_n for m in mv])
         typ = typical_range(ranges)
         ref = self.reference_range()
         # Another exercise may have a much smaller range than the previous ones: a small
-        # set is fidgeting only if it is tiny, or small and just one or two movements.
-        if ref is not None and (typ < 0.5 * FIDGET_SET_FRACTION * ref
-                                or (typ < SMALL_SET_FRACTION * ref and len(mv) < 3)):
-            return []
+        # set is fidgeting only if it is tiny, or small and unlike a set of reps.
+        if ref is not None:
+            ref_hi = max(ref, self.accepted_ranges[-1])
+            n_full = int(np.sum(ranges >= PARTIAL_FRACTION * typ))
+            if ((typ < 0.5 * FIDGET_SET_FRACTION * ref and not _rep_like(mv, typ))
+                    or (typ < SMALL_SET_FRACTION * ref_hi
+                        and n_full < max(FEW_MOVEMENTS, len(mv) / 2))
+                    or typ < LIGHT_SET_FLOOR * ref):
+                return []
         kept: list[tuple[Movement, bool]] = []
         for m in mv:
             ratio = m.range_n / typ if typ > 0 else 0.0

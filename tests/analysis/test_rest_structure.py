@@ -1,0 +1,107 @@
+"""What happens between sets must neither merge two sets, nor add one, nor hide one.
+
+Each case is a clean synthetic session (smooth bumps on a noisy rest) with one thing in
+the rest that the third test model (``gen_model_c.py``) showed going wrong.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis.offline import analyze
+from analysis.sets import ClosedSet, SetBuilder
+from analysis.types import Movement
+from bandsense.model import SessionSummary
+
+
+def _bump(t: np.ndarray, at: float, up: float, top: float, down: float) -> np.ndarray:
+    u = np.clip((t - at) / up, 0.0, 1.0)
+    d = np.clip((t - at - up - top) / down, 0.0, 1.0)
+    out: np.ndarray = u * u * (3 - 2 * u) - d * d * (3 - 2 * d)
+    return out
+
+
+def _session(duration_s: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, duration_s, 0.01)
+    return t, 6.0 + rng.normal(0.0, 0.05, len(t))
+
+
+def _set(t: np.ndarray, first: float, reps: int, range_n: float) -> np.ndarray:
+    return sum((range_n * _bump(t, first + 4.5 * k, 1.3, 0.6, 1.5) for k in range(reps)),
+               np.zeros_like(t))
+
+
+def _counts(result: SessionSummary) -> list[tuple[str, int]]:
+    return [(s.kind, s.rep_count) for s in result.sets]
+
+
+def test_a_light_exercise_after_a_heavy_one_is_kept() -> None:
+    # Bridges at 100 N, then table-top hip rotation at 13 N: 13% of the set before, under
+    # the share below which one or two movements are a tug. Eight regular reps are a set.
+    t, f = _session(150.0, 1)
+    f += _set(t, 3.0, 8, 100.0) + _set(t, 75.0, 8, 13.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
+
+
+def _movement(start: float, rise: float, top: float, fall: float, range_n: float) -> Movement:
+    return Movement(start_s=start, top_start_s=start + rise, top_end_s=start + rise + top,
+                    end_s=start + rise + top + fall, peak_s=start + rise, peak_force_n=range_n,
+                    mean_force_n=range_n / 2, impulse_ns=range_n, range_n=range_n,
+                    range_mm=None, rest_n=0.0, top_mean_n=range_n, top_cv=0.01)
+
+
+def test_a_band_left_half_released_does_not_merge_two_sets() -> None:
+    # In gen_model_c a re-wrap in the rest moved the rest level while the band was half
+    # released: the detector saw one small movement 28 s long, touching the last rep of
+    # one set and the first of the next. No rep moves that slowly: it is the rest.
+    builder = SetBuilder()
+    closed: list[ClosedSet] = []
+    reps = [_movement(4.5 * k, 1.3, 0.6, 1.5, 20.0) for k in range(8)]
+    slow = _movement(reps[-1].end_s + 1.0, 1.0, 0.3, 27.0, 5.0)
+    later = [_movement(slow.end_s + 0.3 + 4.5 * k, 1.3, 0.6, 1.5, 20.0) for k in range(8)]
+    for m in [*reps, slow, *later]:
+        closed += builder.add(m)
+    closed += builder.close()
+    assert [c.summary.rep_count for c in closed] == [8, 8]
+
+
+def test_a_tug_in_the_rest_does_not_hold_the_set_open() -> None:
+    # The rest is 12 s, a tug of 20% of the range in the middle of it: both gaps are
+    # under the 7 s that separate sets, but a failed attempt comes sooner after the set.
+    t, f = _session(90.0, 3)
+    f += _set(t, 3.0, 8, 20.0)
+    last_end = 3.0 + 4.5 * 7 + 3.4
+    f += 4.0 * _bump(t, last_end + 5.5, 0.8, 0.2, 0.8)
+    f += _set(t, last_end + 12.0, 8, 20.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
+
+
+def test_a_weak_plateau_after_a_set_is_not_a_hold() -> None:
+    # 3 s after the set the band stays at 20% of its range for 15 s, then goes slack.
+    t, f = _session(80.0, 4)
+    f += _set(t, 3.0, 8, 20.0)
+    f += 4.0 * _bump(t, 3.0 + 4.5 * 7 + 6.5, 1.0, 15.0, 1.0)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8)]
+    assert not result.holds
+
+
+def test_a_real_hold_of_another_exercise_is_kept() -> None:
+    # The guard above must not drop a genuine hold that is lighter than the reps before.
+    t, f = _session(110.0, 5)
+    f += _set(t, 3.0, 8, 40.0)
+    f += 18.0 * _bump(t, 70.0, 1.5, 15.0, 1.5)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("hold", 0)]
+    assert len(result.holds) == 1 and abs(result.holds[0].duration_s - 15.0) < 0.5
+
+
+def test_a_few_small_movements_after_a_set_are_not_a_set() -> None:
+    # After a set at 20 N: seven movements of which only two reach 3.5 N (the rest 1 N),
+    # 17% of the range: sway and shifting on the band, not a lighter exercise.
+    t, f = _session(100.0, 6)
+    f += _set(t, 3.0, 8, 20.0)
+    for k, a in enumerate((3.5, 3.3, 1.2, 1.0, 1.1, 1.0, 1.4)):
+        f += a * _bump(t, 48.0 + 4.0 * k, 1.2, 0.3, 1.2)
+    assert _counts(analyze(t, f)) == [("reps", 8)]
