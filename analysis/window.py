@@ -41,7 +41,8 @@ _FIT_HZ = 6.0
 _MIN_PROMINENCE = 0.12  # of the window's range
 _FOOT_S = 0.5  # a quiet stretch this long next to a movement is its rest
 _PLATEAU_S = 0.4  # a top at least this long is a plateau (else a turning point)
-_PLATEAU_FIT_S = 0.5  # each side's fit reaches this far into the plateau
+_PLATEAU_FIT_S = 1.0  # each side's fit reaches this far into the plateau
+_HOLD_PLATEAU_FIT_S = 0.5  # ... into the top of a hold (longer than _AVERAGE_MAX_TOP_S)
 _EDGE_S = 1.0  # a long top's ends are judged against the highest point this close
 _MERGE_VALLEY = 0.6  # of the excursion: a valley higher than this is not a return to rest
 # A short top (up to this long above 95%) may be a slow turning point rather than a
@@ -281,11 +282,13 @@ def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: in
                  up: int, dn: int, low_l: float, low_r: float, force: bool
                  ) -> tuple[TransitionFit | None, TransitionFit | None]:
     mid = (up + dn) // 2
-    k = int(_PLATEAU_FIT_S * GRID_HZ)
+    average = (dn - up) / GRID_HZ <= _AVERAGE_MAX_TOP_S
+    # A pause's level is pinned best by a second of it; a hold's level wanders with
+    # breathing and fatigue, so its ends see only the half second next to them.
+    k = int((_PLATEAU_FIT_S if average else _HOLD_PLATEAU_FIT_S) * GRID_HZ)
     b, c = min(mid, up + k), max(mid, dn - k)
     h_l = median(y[up:b + 1])
     h_r = median(y[c:dn + 1])
-    average = (dn - up) / GRID_HZ <= _AVERAGE_MAX_TOP_S
     conc = _fit_side(tg, y, valid, a, b, low_l, h_l, rising=True, fix_high=False,
                      average=average)
     ecc = _fit_side(tg, y, valid, c, d, low_r, h_r, rising=False, fix_high=False,

@@ -85,6 +85,7 @@ def main() -> None:
                     a, b = tr[i], fr[j]
                     rows.append({
                         "model": model, "rec": name, "input": inp,
+                        "rate": float(1.0 / np.median(np.diff(t))),
                         "pause": a["pause_s"], "conc": a["concentric_s"],
                         "ecc": a["eccentric_s"], "prof": a.get("profiles"),
                         "partial": a.get("partial", False),
