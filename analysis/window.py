@@ -249,6 +249,8 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
     # must not depend on the fits (a poor fit must not turn a partial rep into
     # fidgeting and split its set).
     rest, rest_r, high = low_l, low_r, top
+    if high <= rest:
+        return None  # a wobble in the rest: its quiet foot sits above its peak
     # Force metrics on the despiked raw samples.
     ok, peak_force, mean_force, impulse, top_mean, top_cv = force_metrics(
         t, fd, start, end, top_start, top_end, rest, rest_r)

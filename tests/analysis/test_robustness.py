@@ -76,3 +76,16 @@ def test_useless_stretch_column_falls_back_to_force(bridge_50hz) -> None:  # typ
                     np.random.default_rng(1).normal(100.0, 1.0, len(s.force_n)))
     assert stuck.reps == force_only.reps
     assert noise.reps == force_only.reps
+
+
+def test_a_wobble_in_the_rest_is_no_movement() -> None:
+    """A tiny wobble whose quiet foot sits above its peak (range < 0) used to reach the
+    set builder, whose typical range of it was the median of nothing (a NaN, with
+    numpy's "Mean of empty slice" warning)."""
+    import warnings
+
+    s = gen_recording(9103, rate_hz=150.0, has_stretch=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = analyze(s.time_s, s.force_n)
+    assert result.reps and all(r.range_n is not None and r.range_n > 0 for r in result.reps)
