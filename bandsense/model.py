@@ -31,7 +31,9 @@ BandId = Annotated[str, AfterValidator(validate_band_id)]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are refused when a record is made: JSON has neither (pydantic would
+    # write null, which does not read back into a number field, and InfluxDB refuses them).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SampleBatch(_Record):

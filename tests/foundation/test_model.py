@@ -189,3 +189,17 @@ def test_band_ids_with_wildcards_separators_or_control_chars_are_rejected(
 def test_band_id_length_limits(band_id: str) -> None:
     with pytest.raises(ValueError, match="invalid band id"):
         validate_band_id(band_id)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_records_refuse_nan_and_infinity(bad: float) -> None:
+    # Written, a NaN would become null and the record would no longer read back.
+    with pytest.raises(ValidationError, match="finite"):
+        Hold(set=0, start_s=1, end_s=2, duration_s=1, mean_force_n=bad, force_cv=0)
+    with pytest.raises(ValidationError, match="finite"):
+        Rep(index=0, set=0, start_s=0, top_start_s=1, top_end_s=1, end_s=2, concentric_s=1,
+            pause_s=0, eccentric_s=1, peak_force_n=10, mean_force_n=5, impulse_ns=bad,
+            partial=False)
+    with pytest.raises(ValidationError, match="finite"):
+        SampleBatch(band_id="b1", seq_first=0, seq_last=0, sample_rate_hz=200, time_s=[0.0],
+                    device_time_us=[0], force_n=[bad])
