@@ -101,6 +101,14 @@ def collect(
     collector_id: Annotated[
         str | None, typer.Option("--collector-id", help="Collector name in status payloads.")
     ] = None,
+    band_id: Annotated[
+        str | None,
+        typer.Option(
+            "--band-id",
+            help="Id of the one band collected, in topics and tags (collector.band_id). "
+            "Default: the device's name, else its address.",
+        ),
+    ] = None,
 ) -> None:
     """Collect from bands (and Tindeq Progressors) over BLE and publish them to MQTT."""
     settings = settings_from_context(
@@ -112,6 +120,7 @@ def collect(
             "collector.spool_dir": spool,
             "collector.sample_rate_hz": rate,
             "collector.liveness_intervals": liveness,
+            "collector.band_id": band_id,
             "collector.spool_max_bytes": (
                 int(spool_max_mb * 2**20) if spool_max_mb is not None else None
             ),
@@ -138,6 +147,14 @@ def collect(
         clock=ClockConfig(nominal_slope=1.0 / speed),
     )
     bands = list(band or ([c.device] if c.device else []))
+    if c.band_id is not None:
+        # One id for several bands would merge their streams under one topic.
+        if len(bands) > 1 or (max_bands is not None and max_bands > 1):
+            raise UserError(
+                f"collector.band_id {c.band_id!r} names one band: give at most one --band "
+                "and no --max-bands above 1"
+            )
+        max_bands = 1
     options = CollectorOptions(
         broker=broker,
         topic_prefix=topic_prefix,
@@ -149,6 +166,7 @@ def collect(
         session=session,
         scan_s=scan_s,
         max_bands=max_bands,
+        band_id=c.band_id,
         collector_id=collector_id or default_collector_id(),
     )
     asyncio.run(_main(options, status))

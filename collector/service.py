@@ -70,6 +70,8 @@ class CollectorOptions:
     scan_s: float = 5.0  # one discovery round
     rescan_s: float = 30.0  # pause between rounds in discovery mode (0: scan once)
     max_bands: int | None = None
+    # One band's id in topics and tags (collector.band_id); None: from each device's name.
+    band_id: str | None = None
     collector_id: str = field(default_factory=default_collector_id)
     shutdown_timeout_s: float = 15.0
     max_inflight: int = 100
@@ -230,7 +232,8 @@ class Collector:
         if profile is None:
             return
         try:
-            band_id = band_id_for(adv.local_name or device.name, device.address)
+            band_id = self.options.band_id or band_id_for(
+                adv.local_name or device.name, device.address)
         except ValueError as exc:
             log.warning("%s", exc)
             return

@@ -324,3 +324,23 @@ async def test_silent_link_is_declared_dead_and_recovered(
     batches = [b for b in rec.batches if b.band_id == name]
     result = check_stream(batches, expected, spf)
     assert result["gaps"] == [] and result["samples"] == len(expected)
+
+
+async def test_configured_band_id_names_the_topics(
+    mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
+    speed = 5.0
+    async with (
+        sim_and_collector(
+            mosquitto.url, SCENARIOS / "one_minute.toml", tmp_path, speed,
+            collector_extra=["--band-id", "left-knee"],
+        ) as (sim, collector),
+        subscriber(mosquitto.host, mosquitto.port, ["bandsense/#"]) as rec,
+    ):  # fmt: skip
+        collector.start()
+        await rec.wait_for(lambda: rec.samples("left-knee") >= 2000, timeout=120)
+        assert collector.stop() == 0, collector.log()[-6000:]
+        await rec.wait_for(
+            lambda: last_status(rec, "left-knee").get("reason") == "collector stopped")
+    assert rec.batches and {b.band_id for b in rec.batches} == {"left-knee"}
+    assert rec.samples(sim.names[0]) == 0

@@ -100,6 +100,8 @@ async def test_status_table_lists_every_band(tmp_path: Path) -> None:
         (["collect", "--sim", "bogus"], "expected tcp:HOST:PORT or unix:PATH"),
         (["collect", "--mqtt", "http://x:1"], "invalid setting mqtt.url from a flag"),
         (["-c", "{toml}", "collect"], "mqtt.topic_prefix in"),
+        (["collect", "--band-id", "a/b"], "invalid band id"),
+        (["collect", "--band-id", "knee", "--band", "x", "--band", "y"], "names one band"),
     ],
 )
 def test_cli_argument_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
