@@ -136,7 +136,7 @@ class LiveAnalyzer:
             mean_force_n=m.mean_force_n, impulse_ns=m.impulse_ns,
             partial=bool(m.range_n < PARTIAL_FRACTION * typ), range_n=m.range_n,
             range_mm=m.range_mm, time_under_tension_s=m.duration_s,
-            pause_ok=(pause >= pres.pause_s) if pres and pres.pause_s is not None else None,
+            pause_ok=pres.pause_met(pause) if pres is not None else None,
             band_id=self.band_id,
         )
 

@@ -15,6 +15,14 @@ _PAUSE = re.compile(r"pause\s*(?:of\s*)?(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?
 class Prescription:
     reps: int | None = None
     pause_s: float | None = None
+    # A rep meets the pause when its pause >= pause_s - pause_tolerance_s.
+    pause_tolerance_s: float = 0.0
+
+    def pause_met(self, pause_s: float) -> bool | None:
+        """Whether a rep's pause meets the prescription (None: no pause prescribed)."""
+        if self.pause_s is None:
+            return None
+        return pause_s >= self.pause_s - self.pause_tolerance_s
 
 
 def parse_prescription(text: str) -> Prescription:

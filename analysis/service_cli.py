@@ -74,7 +74,8 @@ def prescription_of(settings: Settings, prescribe: str | None) -> Prescription |
     if prescribe:
         return parse_prescription(prescribe)
     p = settings.analysis.prescription
-    return None if p is None else Prescription(reps=p.reps, pause_s=p.pause_s)
+    return None if p is None else Prescription(
+        reps=p.reps, pause_s=p.pause_s, pause_tolerance_s=p.pause_tolerance_s)
 
 
 async def serve(service: AnalyzerService) -> None:

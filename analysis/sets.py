@@ -234,8 +234,8 @@ class SetBuilder:
         for m, partial in kept:
             pause = m.top_end_s - m.top_start_s
             pause_ok = None
-            if pres is not None and pres.pause_s is not None:
-                pause_ok = pause >= pres.pause_s
+            if pres is not None:
+                pause_ok = pres.pause_met(pause)
             reps.append(Rep(
                 index=self.next_rep, set=idx, start_s=m.start_s, top_start_s=m.top_start_s,
                 top_end_s=m.top_end_s, end_s=m.end_s,
