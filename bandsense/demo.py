@@ -71,6 +71,8 @@ class DemoOptions:
     prescribe: str | None = None
     seed: int | None = None
     live: bool | None = None  # rich Live board; None: when stdout is a terminal
+    # [analysis.prescription] from the settings; --prescribe wins.
+    prescription: Any = None  # analysis.prescription.Prescription | None
 
     def check(self) -> None:
         if not (self.speed > 0 and math.isfinite(self.speed)):
@@ -689,7 +691,7 @@ async def run_demo(
         stamp = f"[{time.monotonic() - started:5.1f} s]"
         console.print(f"{stamp} {text}", markup=False, highlight=False, soft_wrap=True)
 
-    prescription = None
+    prescription = options.prescription
     if options.prescribe:
         from analysis.prescription import parse_prescription
 
@@ -942,7 +944,28 @@ async def _show(
 # ------------------------------------------------------------------------------ the CLI
 
 
+def apply_settings(options: DemoOptions, settings: Any, given: set[str]) -> DemoOptions:
+    """Fill what the flags left at their defaults from the settings file/environment:
+    ``[sim] scenario`` and ``seed`` (only if set there: the demo's own defaults stay its
+    defaults) and ``[analysis.prescription]``. The broker stays private unless ``--mqtt``:
+    a collector's ``mqtt.url`` in the same file must not send the demo to it."""
+    changes: dict[str, Any] = {}
+    sim = settings.sim
+    for name in ("scenario", "seed"):
+        if name not in given and name in sim.model_fields_set:
+            changes[name] = getattr(sim, name)
+    pres = settings.analysis.prescription
+    if "prescribe" not in given and pres is not None:
+        from analysis.prescription import Prescription
+
+        changes["prescription"] = Prescription(
+            reps=pres.reps, pause_s=pres.pause_s, pause_tolerance_s=pres.pause_tolerance_s)
+    return replace(options, **changes)
+
+
+
 def demo(
+    ctx: typer.Context,
     scenario: Annotated[
         str,
         typer.Option(
@@ -997,6 +1020,13 @@ def demo(
         scenario=scenario, speed=speed, bands=bands, mqtt=mqtt, seconds=seconds,
         prescribe=prescribe, seed=seed,
     )  # fmt: skip
+    from click.core import ParameterSource
+
+    from bandsense.config import settings_from_context
+
+    given = {name for name in ("scenario", "seed", "prescribe")
+             if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
+    options = apply_settings(options, settings_from_context(ctx), given)
     options.check()
     try:
         result = asyncio.run(run_demo(options))
