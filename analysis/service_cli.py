@@ -7,13 +7,18 @@ import dataclasses
 import logging
 import signal
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from analysis.prescription import Prescription, parse_prescription
-from analysis.service import AnalyzerService, ServiceConfig, live_analyzer_factory, validate_group
 from bandsense.config import Settings, settings_from_context
+
+if TYPE_CHECKING:
+    from analysis.service import AnalyzerService, ServiceConfig
+
+# analysis.service (aiomqtt, the analysis and its compiled kernels) is imported when the
+# command runs, not when the CLI is built (~0.3 s for every other command).
 from bandsense.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,8 @@ def service_config(
     ``persistent_session`` needs it: the broker then queues this analyzer's messages while
     it reconnects (see docs/analyzer-service.md for the catch with shared subscriptions).
     """
+    from analysis.service import ServiceConfig, validate_group
+
     mqtt = settings.mqtt
     try:
         validate_group(group)
@@ -119,6 +126,8 @@ def analyzer(
              "while this analyzer reconnects.")] = False,
 ) -> None:
     """Analyse the collectors' sample streams live: reps, sets, holds and live state on MQTT."""
+    from analysis.service import AnalyzerService, live_analyzer_factory
+
     settings = settings_from_context(ctx, {"mqtt.url": mqtt})
     config = service_config(settings, group=group, share=not no_share,
                             idle_timeout_s=idle_timeout, live_rate_hz=live_rate,

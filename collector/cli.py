@@ -8,18 +8,20 @@ import dataclasses
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bandsense.config import settings_from_context
 from bandsense.errors import UserError
-from collector.band_session import SessionConfig
-from collector.clock import ClockConfig
-from collector.publisher import BrokerConfig
-from collector.service import Collector, CollectorOptions, default_collector_id
 from collector.spool import FullPolicy
 from collector.topics import validate_prefix
+
+if TYPE_CHECKING:
+    from collector.service import CollectorOptions
+
+# The BLE stack (bleak, Bumble) and aiomqtt are imported when the command runs, not when
+# the CLI is built: every other command (`bandsense analyze` above all) would pay ~0.5 s.
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,11 @@ def collect(
     ] = None,
 ) -> None:
     """Collect from bands (and Tindeq Progressors) over BLE and publish them to MQTT."""
+    from collector.band_session import SessionConfig
+    from collector.clock import ClockConfig
+    from collector.publisher import BrokerConfig
+    from collector.service import CollectorOptions, default_collector_id
+
     settings = settings_from_context(
         ctx,
         {
@@ -173,6 +180,8 @@ def collect(
 
 
 async def _main(options: CollectorOptions, show: bool) -> None:
+    from collector.service import Collector
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
