@@ -37,6 +37,12 @@ _REF_S = 1.0  # ... and looks this far back
 _QUIET_S = 0.25  # quiet this long near rest -> cut
 _SMALL = 256  # below this many samples, direct selection beats scipy's call overhead
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
+# Quiet this long below half the excursion: the band settled at a new rest level (it was
+# re-wrapped tighter, more pre-tension): cut there, the next rest reference is that level.
+_SETTLE_S = 3.0
+# ... counted only once the activity is this old: a rep's own lower half never settles,
+# and the live detector need not track it in the short windows of ordinary reps.
+_SETTLE_AGE_S = 8.0
 _MIN_BUFFER = 4096  # filtered samples the history buffer holds at least
 _BIG = 8192  # batches longer than this get their rolling features in one pass
 
@@ -95,6 +101,17 @@ def _trailing(x: np.ndarray, k: int, op: np.ufunc) -> np.ndarray:
     return big
 
 
+def _run_lengths(x: np.ndarray, carry: int) -> np.ndarray:
+    """Length of the run of True ending at each element (0 where False); a run at the
+    start continues one of ``carry`` elements before."""
+    idx = np.arange(1, len(x) + 1)
+    last_false = np.maximum.accumulate(np.where(x, 0, idx))
+    run: np.ndarray = idx - last_false
+    if carry:
+        run[last_false == 0] += carry
+    return run
+
+
 class Detector:
     """Incremental rest/activity detector over force samples."""
 
@@ -115,9 +132,11 @@ class Detector:
         self._trigger = 0
         self._rest = 0.0
         self._peak = -np.inf
-        self._k_lag = self._k_ref = self._k_quiet = self._k_max = 0
+        self._k_lag = self._k_ref = self._k_quiet = self._k_max = self._k_settle = 0
+        self._k_age = 0
         self._k_med = 5
         self._low_seen = False
+        self._settled = 0  # quiet samples in a row below half the excursion (while active)
         # Rolling features (reference, quiet range) of the batch being scanned, when it
         # is long enough to compute them all at once.
         self._feats: tuple[np.ndarray, np.ndarray] | None = None
@@ -145,6 +164,8 @@ class Detector:
         self._k_ref = max(2, round(_REF_S / self.dt))
         self._k_quiet = max(3, round(_QUIET_S / self.dt))
         self._k_max = max(10, round(_MAX_ACTIVE_S / self.dt))
+        self._k_settle = max(self._k_quiet + 1, round(_SETTLE_S / self.dt))
+        self._k_age = round(_SETTLE_AGE_S / self.dt)
         # Median over ~40 ms (at least 5, at most 15 samples): spikes of a few samples go.
         self._k_med = int(min(15, max(5, 2 * round(0.02 / self.dt) + 1)))
         self._keep = self._k_lag + self._k_ref + self._k_quiet + 2
@@ -196,13 +217,15 @@ class Detector:
                        ) -> list[Cut]:
         """The same walk as _scan_rest / _scan_active, compiled (long batches)."""
         state = np.array([float(self.active), float(self._trigger), self._rest, self._peak,
-                          float(self._low_seen), self.sigma])
+                          float(self._low_seen), self.sigma, float(self._settled)])
         rows = scan_batch(self._buf, self.n_seen - n - self._g0, n, base,
                           np.ascontiguousarray(ref), np.ascontiguousarray(qrange), state,
-                          self._k_quiet, self._k_max, self._g0)
+                          self._k_quiet, self._k_max, self._g0, self._k_settle,
+                          self._k_age)
         self.active, self._trigger = bool(state[0]), int(state[1])
         self._rest, self._peak = float(state[2]), float(state[3])
         self._low_seen, self.sigma = bool(state[4]), float(state[5])
+        self._settled = int(state[6])
         return [Cut(trigger=int(r[0]), cut=int(r[1]), rest_n=float(r[2])) for r in rows]
 
     def _append(self, m_new: np.ndarray) -> None:
@@ -252,13 +275,14 @@ class Detector:
                 h = int(hits[0])
                 self.active = True
                 self._low_seen = False
+                self._settled = 0
                 self._trigger = base + a + h
                 self._rest = float(ref[h])
                 self._peak = float(m[h])
                 return a + h + 1
         return n
 
-    def _cannot_cut(self, m: np.ndarray, qseg: np.ndarray) -> bool:
+    def _cannot_cut(self, m: np.ndarray, qseg: np.ndarray, age0: int) -> bool:
         """True when no sample of ``m`` can be a quiet or a valley cut (then the carried
         state is updated as the full scan would); False when the full scan is needed.
 
@@ -287,11 +311,30 @@ class Detector:
             if float(shared.max()) - float(shared.min()) < max(4.0 * self.sigma,
                                                                  0.015 * amp_hi):
                 return False  # a quiet cut is possible
+        settled = 0  # the settling count after this chunk, if it cannot cut
+        n, k = len(m), self._k_quiet
+        if age0 + n - 1 >= self._k_age and lo - rest < 0.5 * amp_hi:
+            # An old activity with a sample below half the excursion may settle, unless
+            # no sample is calm (the count then restarts, as the scan would).
+            if n > k:
+                return False
+            shared = qseg[n - 1:k]
+            if float(shared.max()) - float(shared.min()) < max(6.0 * self.sigma,
+                                                                 0.03 * amp_hi):
+                # Some sample may be calm. Without a scan only when every sample is old,
+                # below half and calm, and the count stays short of a cut.
+                settled = self._settled + n
+                if not (age0 >= self._k_age and hi - rest < 0.5 * amp_lo
+                        and settled < self._k_settle
+                        and float(qseg.max()) - float(qseg.min())
+                        < max(6.0 * self.sigma, 0.03 * amp_lo)):
+                    return False
         if any_low is None:
             peak = np.maximum.accumulate(np.maximum(m, peak0))
             any_low = bool(np.any(m - rest < 0.2 * (peak - rest)))
         self._peak = peak1
         self._low_seen = self._low_seen or any_low
+        self._settled = settled
         return True
 
     def _scan_active(self, i: int, n: int, base: int, cuts: list[Cut]) -> int:
@@ -300,7 +343,9 @@ class Detector:
         for a, b in self._chunks(i, n):
             m = buf[p0 + a:p0 + b]
             too_long_at = self._trigger + self._k_max - (base + a)  # first too-long index
-            if too_long_at >= b - a and self._cannot_cut(m, buf[p0 + a - k + 1:p0 + b]):
+            age0 = base + a - self._trigger
+            old = age0 + b - a - 1 >= self._k_age  # some sample old enough to settle
+            if too_long_at >= b - a and self._cannot_cut(m, buf[p0 + a - k + 1:p0 + b], age0):
                 continue
             peak = np.maximum.accumulate(np.maximum(m, self._peak))
             amp = peak - rest
@@ -316,31 +361,47 @@ class Detector:
                 was_low = np.logical_or.accumulate(low)
                 prev_low = np.concatenate(([False], was_low[:-1]))
             valley = prev_low & (rel > 0.35 * amp) & (amp > 3.0 * self._thr())
-            if low.any():
+            if old:
+                half = (rel < 0.5 * amp) & (
+                    np.arange(base + a, base + b) - self._trigger >= self._k_age)
+            if low.any() or (old and half.any()):
                 if self._feats is None:
                     qseg = buf[p0 + a - k + 1:p0 + b]
                     qrange = _trailing(qseg, k, np.maximum) - _trailing(qseg, k, np.minimum)
                 else:
                     qrange = self._feats[1][a:b]
-                stop = (qrange < np.maximum(4.0 * self.sigma, 0.015 * amp)) & low
+                quiet = qrange < np.maximum(4.0 * self.sigma, 0.015 * amp)
+                stop = quiet & low
                 # A whole quiet window inside the activity.
                 full_from = self._trigger + k - 1 - (base + a)
                 if full_from > 0:
                     stop[:full_from] = False
+                # Calm (looser than quiet: sway and noise at a new level must not keep
+                # resetting the count; 3% of the excursion per quiet window is slower than
+                # any rep's return).
+                if old:
+                    calm = qrange < np.maximum(6.0 * self.sigma, 0.03 * amp)
+                    settled = _run_lengths(calm & half, self._settled)
+                else:
+                    settled = np.zeros(len(m), dtype=np.int64)
             else:
                 stop = np.zeros(len(m), dtype=bool)
-            hit = stop | valley
+                settled = np.zeros(len(m), dtype=np.int64)
+            level = settled >= self._k_settle
+            hit = stop | valley | level
             if too_long_at < b - a:
                 hit[max(too_long_at, 0)] = True
             if not hit.any():
                 self._peak = float(peak[-1])
                 self._low_seen = bool(was_low[-1])
+                self._settled = int(settled[-1])
                 continue
             h = int(hit.argmax())
             j = a + h
             cuts.append(Cut(trigger=self._trigger, cut=base + j, rest_n=rest))
             self._low_seen = False
-            if valley[h] and not stop[h]:
+            self._settled = 0
+            if valley[h] and not (stop[h] or level[h]):
                 # Stay active: the next movement has begun.
                 self._trigger = base + j
                 self._peak = float(m[h])

@@ -21,12 +21,14 @@ from analysis.filter_kernels import median_of
 @njit(cache=True)
 def scan_batch(
     buf: np.ndarray, p0: int, n: int, base: int, ref: np.ndarray, qrange: np.ndarray,
-    state: np.ndarray, k_quiet: int, k_max: int, g0: int,
+    state: np.ndarray, k_quiet: int, k_max: int, g0: int, k_settle: int, k_age: int,
 ) -> np.ndarray:
     """Walk samples ``0..n-1`` of the batch (filtered values ``buf[p0 + j]``).
 
     ``state`` (float64, updated in place) is ``[active, trigger, rest, peak, low_seen,
-    sigma]``. ``ref[j]``: the rest reference of sample j; ``qrange[j]``: the range of the
+    sigma, settled]`` (``settled``: calm samples in a row below half the excursion, once
+    the activity is ``k_age`` samples old).
+    ``ref[j]``: the rest reference of sample j; ``qrange[j]``: the range of the
     ``k_quiet`` samples ending at j. Returns the cuts as rows ``(trigger, cut, rest)``
     (global sample indices; ``g0`` is the global index of ``buf[0]``).
     """
@@ -35,6 +37,7 @@ def scan_batch(
     active = state[0] > 0
     trigger = int(state[1])
     rest, peak, low_seen, sigma = state[2], state[3], state[4] > 0, state[5]
+    settled = int(state[6])
     j = 0
     while j < n:
         thr = max(0.3, 8.0 * sigma)
@@ -46,6 +49,7 @@ def scan_batch(
                 trigger = base + j
                 rest = ref[j]
                 peak = v
+                settled = 0
             j += 1
             continue
         peak = max(peak, v)
@@ -59,8 +63,14 @@ def scan_batch(
         stop = (low and qrange[j] < max(4.0 * sigma, 0.015 * amp)
                 and base + j >= trigger + k_quiet - 1)
         too_long = base + j >= trigger + k_max
+        # Quiet for long below half the excursion: the band settled at a new rest level
+        # (re-wrapped tighter) that "back near rest" would never see.
+        calm = qrange[j] < max(6.0 * sigma, 0.03 * amp)
+        old = base + j - trigger >= k_age
+        settled = settled + 1 if (old and rel < 0.5 * amp and calm) else 0
+        level = settled >= k_settle
         low_seen = low_seen or low
-        if not (stop or valley or too_long):
+        if not (stop or valley or too_long or level):
             j += 1
             continue
         g = base + j
@@ -71,7 +81,8 @@ def scan_batch(
         cuts[n_cuts, 0], cuts[n_cuts, 1], cuts[n_cuts, 2] = trigger, g, rest
         n_cuts += 1
         low_seen = False
-        if valley and not stop:
+        settled = 0
+        if valley and not (stop or level):
             trigger = g  # stay active: the next movement has begun
             peak = v
             j += 1
@@ -93,4 +104,5 @@ def scan_batch(
     state[2], state[3] = rest, peak
     state[4] = 1.0 if low_seen else 0.0
     state[5] = sigma
+    state[6] = settled
     return cuts[:n_cuts].copy()

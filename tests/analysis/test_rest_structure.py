@@ -105,3 +105,22 @@ def test_a_few_small_movements_after_a_set_are_not_a_set() -> None:
     for k, a in enumerate((3.5, 3.3, 1.2, 1.0, 1.1, 1.0, 1.4)):
         f += a * _bump(t, 48.0 + 4.0 * k, 1.2, 0.3, 1.2)
     assert _counts(analyze(t, f)) == [("reps", 8)]
+
+
+def test_a_band_rewrapped_tighter_does_not_hide_the_next_hold() -> None:
+    # gen_model_c seed 3024 (28 Hz), 200-420 s: the band is re-wrapped tighter (the rest
+    # rises from 4 to 11.5 N), then two holds of ~32 N. Back from the first, the force sits
+    # at 27% of the excursion from the old rest, never "back near rest": the detector
+    # stayed active until its 120 s checkpoint, which cut the second hold in two and lost
+    # it. Settled there (calm for 3 s, below half the excursion), it is a new rest.
+    from tests.analysis import gen_model_c
+
+    g = gen_model_c.generate(3024, gen_model_c.GenConfig(rate_hz=27.962271417999997))
+    truth = np.array([(h["start_s"], h["end_s"]) for h in g.truth["holds"]
+                      if 200.0 < h["start_s"] < 400.0])
+    assert np.allclose(truth, [(250, 269), (328, 357)], atol=1.0)
+    w = (g.time_s > 200.0) & (g.time_s < 420.0)
+    for stretch in (g.stretch_mm[w], None):
+        result = analyze(g.time_s[w], g.force_n[w], stretch)
+        found = np.array([(h.start_s, h.end_s) for h in result.holds])
+        assert found.shape == truth.shape and np.allclose(found, truth, atol=0.5), found

@@ -1,7 +1,9 @@
 """Reference detector: the plain vectorised version ``analysis.detect`` was optimised from.
 
-Kept unchanged (rolling windows recomputed over the carried history on every call) as
-the definition the fast detector must reproduce exactly, cut for cut, for any batching.
+Kept as it was (rolling windows recomputed over the carried history on every call) as
+the definition the fast detector must reproduce exactly, cut for cut, for any batching;
+rule changes are made here first (round 6: the cut where the band settles at a new rest
+level, ``_SETTLE_S``).
 
 Original description: causal segmentation of the sample stream into analysis windows.
 
@@ -30,6 +32,8 @@ _REF_S = 1.0  # ... and looks this far back
 _QUIET_S = 0.25  # quiet this long near rest -> cut
 _SMALL = 4096  # below this many samples, direct selection beats scipy's call overhead
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
+_SETTLE_S = 3.0  # calm this long below half the excursion: a new rest level -> cut
+_SETTLE_AGE_S = 8.0  # ... counted once the activity is this old
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +123,8 @@ class Detector:
         self._trigger = 0
         self._rest = 0.0
         self._peak = -np.inf
-        self._k_lag = self._k_ref = self._k_quiet = self._k_max = 0
+        self._k_lag = self._k_ref = self._k_quiet = self._k_max = self._k_settle = 0
+        self._settled = 0
         self._k_med = 5
         self._thr_on = 0.0
         self._m_full = np.empty(0)
@@ -144,6 +149,8 @@ class Detector:
         self._k_ref = max(2, round(_REF_S / self.dt))
         self._k_quiet = max(3, round(_QUIET_S / self.dt))
         self._k_max = max(10, round(_MAX_ACTIVE_S / self.dt))
+        self._k_settle = max(self._k_quiet + 1, round(_SETTLE_S / self.dt))
+        self._k_age = round(_SETTLE_AGE_S / self.dt)
         # Median over ~40 ms (at least 5, at most 15 samples): spikes of a few samples go.
         self._k_med = int(min(15, max(5, 2 * round(0.02 / self.dt) + 1)))
         self._warm, self._warm_t = [], []
@@ -203,6 +210,7 @@ class Detector:
                 j = a + int(hits[0])
                 self.active = True
                 self._low_seen = False
+                self._settled = 0
                 self._trigger = base + j
                 self._rest = float(ref[j])
                 self._peak = float(m[j])
@@ -227,15 +235,28 @@ class Detector:
             was_low = np.maximum.accumulate(low | self._low_seen)
             prev_low = np.concatenate([[self._low_seen], was_low[:-1]])
             valley = prev_low & (rel > 0.35 * amp) & (amp > 3.0 * self._thr())
-            hits = np.flatnonzero((full & quiet & low) | too_long | valley)
+            # The band settled at a new rest level: quiet for _SETTLE_S below half the
+            # excursion (a plain loop: the reference favours obviousness over speed).
+            settled = np.empty(b - a, dtype=np.int64)
+            run = self._settled
+            calm = qrange[a:b] < np.maximum(6.0 * self.sigma, 0.03 * amp)
+            aged = idx - self._trigger >= self._k_age
+            for q, ok in enumerate(calm & (rel < 0.5 * amp) & aged):
+                run = run + 1 if ok else 0
+                settled[q] = run
+            level = settled >= self._k_settle
+            hits = np.flatnonzero((full & quiet & low) | too_long | valley | level)
             if len(hits) == 0:
                 self._peak = float(peak[-1])
                 self._low_seen = bool(was_low[-1])
+                self._settled = int(settled[-1])
                 continue
             j = a + int(hits[0])
             cuts.append(Cut(trigger=self._trigger, cut=base + j, rest_n=self._rest))
             self._low_seen = False
-            if valley[j - a] and not (full[j - a] and quiet[j - a] and low[j - a]):
+            self._settled = 0
+            if valley[j - a] and not ((full[j - a] and quiet[j - a] and low[j - a])
+                                      or level[j - a]):
                 # Stay active: the next movement has begun.
                 self._trigger = base + j
                 self._peak = float(m[j])

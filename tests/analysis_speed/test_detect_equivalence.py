@@ -89,3 +89,37 @@ def test_checkpoint_cuts_in_long_activity() -> None:
     assert any(c[1] - c[0] >= 0.99 * 120.0 / 0.02 for c in expected)
     for sizes in (np.array([7]), np.array([20]), np.array([1000])):
         assert _run(Detector(), t, f, sizes) == expected
+
+
+def _rewrapped(seed: int, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Reps and holds on a rest level that steps up and down (the band re-wrapped), with
+    sway: the cut where the band settles at a new level (``_SETTLE_S``) in every path."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 240.0, 1.0 / rate)
+    f = 5.0 + rng.normal(0.0, 0.05, len(t)) + 0.3 * np.sin(2 * np.pi * 0.2 * t)
+    at = 2.0
+    while at < t[-1] - 30.0:
+        step = rng.uniform(4.0, 12.0)
+        f += step * np.clip((t - at) / 1.0, 0.0, 1.0)  # re-wrap: a new rest level for good
+        at += rng.uniform(3.0, 15.0)
+        amp = rng.uniform(8.0, 25.0)
+        for _ in range(int(rng.integers(1, 4))):
+            up, top, down = rng.uniform(0.5, 2.0), rng.uniform(0.0, 20.0), rng.uniform(0.5, 2.0)
+            u = np.clip((t - at) / up, 0.0, 1.0)
+            d = np.clip((t - at - up - top) / down, 0.0, 1.0)
+            f += amp * (u * u * (3 - 2 * u) - d * d * (3 - 2 * d))
+            at += up + top + down + rng.uniform(0.5, 8.0)
+        at += rng.uniform(5.0, 20.0)
+    return t, f
+
+
+@pytest.mark.parametrize(("seed", "rate"), [(21, 25.0), (22, 100.0), (23, 200.0)])
+def test_same_cuts_as_reference_with_new_rest_levels(seed: int, rate: float) -> None:
+    t, f = _rewrapped(seed, rate)
+    rng = np.random.default_rng(seed)
+    expected = _run(Reference(), t, f, np.array([len(t)]))
+    # Every activity ends well before the 120 s checkpoint: the new levels are rests
+    # (without the settling cut the first step holds the detector active until then).
+    assert len(expected) > 5 and max(c - a for a, c, _ in expected) < 90.0 * rate
+    for sizes in _batchings(len(t), rng):
+        assert _run(Detector(), t, f, sizes) == expected
