@@ -122,27 +122,33 @@ def offline(rec: Recording, path: Path, duration: float, repeat: int) -> None:
           f"metrics {win.total - fits.total:.3f} s; the rest {total - det_s - win.total:.3f} s")
 
 
-def live(rec: Recording, rate: float, batch: int) -> None:
+def live(rec: Recording, rate: float, batch: int, repeat: int = 1) -> None:
+    """The whole recording fed in batches; the fastest of ``repeat`` runs is reported
+    (on a shared machine the others measure the neighbours)."""
     n = len(rec.time_s)
-    analyzer = LiveAnalyzer(band_id="bench")
-    latencies: dict[int, float] = {}
-    with _timing(engine_mod, "analyze_window") as win:
-        t0 = time.perf_counter()
-        for i in range(0, n, batch):
-            j = min(n, i + batch)
-            s = rec.stretch_mm[i:j] if rec.stretch_mm is not None else None
-            for e in analyzer.feed(rec.time_s[i:j], rec.force_n[i:j], s):
-                if isinstance(e, Rep) and e.index not in latencies:  # first emission
-                    latencies[e.index] = float(rec.time_s[j - 1]) - e.end_s
-        analyzer.finish()
-        wall = time.perf_counter() - t0
+    runs = []
+    for _ in range(max(1, repeat)):
+        analyzer = LiveAnalyzer(band_id="bench")
+        latencies: dict[int, float] = {}
+        with _timing(engine_mod, "analyze_window") as win:
+            t0 = time.perf_counter()
+            for i in range(0, n, batch):
+                j = min(n, i + batch)
+                s = rec.stretch_mm[i:j] if rec.stretch_mm is not None else None
+                for e in analyzer.feed(rec.time_s[i:j], rec.force_n[i:j], s):
+                    if isinstance(e, Rep) and e.index not in latencies:  # first emission
+                        latencies[e.index] = float(rec.time_s[j - 1]) - e.end_s
+            analyzer.finish()
+            wall = time.perf_counter() - t0
+        runs.append((wall, win.total, latencies, analyzer))
+    wall, win_total, latencies, analyzer = min(runs, key=lambda r: r[0])
     batches = -(-n // batch)
-    per_batch_us = 1e6 * (wall - win.total) / batches
+    per_batch_us = 1e6 * (wall - win_total) / batches
     print(f"live, batches of {batch} ({1000 * batch / rate:.0f} ms): {batches} batches in "
           f"{wall:.2f} s = {n / wall:,.0f} samples/s = {n / wall / rate:,.0f} bands at "
           f"{rate:g} Hz per core")
     print(f"  per batch {per_batch_us:.0f} us outside the window analysis; window analysis "
-          f"{win.total:.2f} s ({100 * win.total / wall:.0f}%)")
+          f"{win_total:.2f} s ({100 * win_total / wall:.0f}%); fastest of {len(runs)} runs")
     lat = np.array(list(latencies.values())) * 1000
     print(f"  rep latency after the rep's end (ms): median {np.median(lat):.0f}, "
           f"p90 {np.percentile(lat, 90):.0f}, max {lat.max():.0f}, "
@@ -182,7 +188,7 @@ def main() -> None:
               f"{args.rate:g} Hz (stretch {'yes' if rec.stretch_mm is not None else 'no'})")
         offline(rec, path, duration, args.repeat)
     for ms in (float(x) for x in args.batches_ms.split(",")):
-        live(rec, args.rate, max(1, round(args.rate * ms / 1000.0)))
+        live(rec, args.rate, max(1, round(args.rate * ms / 1000.0)), args.repeat)
 
 
 if __name__ == "__main__":
