@@ -37,7 +37,7 @@ _REF_S = 1.0  # ... and looks this far back
 _QUIET_S = 0.25  # quiet this long near rest -> cut
 _SMALL = 256  # below this many samples, direct selection beats scipy's call overhead
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
-# Quiet this long below half the excursion: the band settled at a new rest level (it was
+# Calm this long below half the excursion: the band settled at a new rest level (it was
 # re-wrapped tighter, more pre-tension): cut there, the next rest reference is that level.
 _SETTLE_S = 3.0
 # ... counted only once the activity is this old: a rep's own lower half never settles,
@@ -136,7 +136,7 @@ class Detector:
         self._k_age = 0
         self._k_med = 5
         self._low_seen = False
-        self._settled = 0  # quiet samples in a row below half the excursion (while active)
+        self._settled = 0  # calm samples in a row below half the excursion (old activity)
         # Rolling features (reference, quiet range) of the batch being scanned, when it
         # is long enough to compute them all at once.
         self._feats: tuple[np.ndarray, np.ndarray] | None = None

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bandsense.errors import UserError
+
+if TYPE_CHECKING:
+    from bandsense.config import PrescriptionSettings
 
 _REPS = re.compile(r"(\d+)\s*(?:x\s*)?reps?\b")
 _PAUSE = re.compile(r"pause\s*(?:of\s*)?(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)?\b")
@@ -17,6 +21,11 @@ class Prescription:
     pause_s: float | None = None
     # A rep meets the pause when its pause >= pause_s - pause_tolerance_s.
     pause_tolerance_s: float = 0.0
+
+    @classmethod
+    def from_settings(cls, p: PrescriptionSettings) -> Prescription:
+        """The ``[analysis.prescription]`` settings as checked by the analysis."""
+        return cls(reps=p.reps, pause_s=p.pause_s, pause_tolerance_s=p.pause_tolerance_s)
 
     def pause_met(self, pause_s: float) -> bool | None:
         """Whether a rep's pause meets the prescription (None: no pause prescribed)."""

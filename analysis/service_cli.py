@@ -81,8 +81,7 @@ def prescription_of(settings: Settings, prescribe: str | None) -> Prescription |
     if prescribe:
         return parse_prescription(prescribe)
     p = settings.analysis.prescription
-    return None if p is None else Prescription(
-        reps=p.reps, pause_s=p.pause_s, pause_tolerance_s=p.pause_tolerance_s)
+    return None if p is None else Prescription.from_settings(p)
 
 
 async def serve(service: AnalyzerService) -> None:

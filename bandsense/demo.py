@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import aiomqtt
 import numpy as np
@@ -43,8 +43,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from analysis.prescription import Prescription
 from bandsense.errors import UserError
 from bandsense.model import Hold, LiveState, Rep, SessionSummary, SetSummary
+
+if TYPE_CHECKING:
+    from bandsense.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ class DemoOptions:
     seed: int | None = None
     live: bool | None = None  # rich Live board; None: when stdout is a terminal
     # [analysis.prescription] from the settings; --prescribe wins.
-    prescription: Any = None  # analysis.prescription.Prescription | None
+    prescription: Prescription | None = None
 
     def check(self) -> None:
         if not (self.speed > 0 and math.isfinite(self.speed)):
@@ -944,7 +948,7 @@ async def _show(
 # ------------------------------------------------------------------------------ the CLI
 
 
-def apply_settings(options: DemoOptions, settings: Any, given: set[str]) -> DemoOptions:
+def apply_settings(options: DemoOptions, settings: Settings, given: set[str]) -> DemoOptions:
     """Fill what the flags left at their defaults from the settings file/environment:
     ``[sim] scenario`` and ``seed`` (only if set there: the demo's own defaults stay its
     defaults) and ``[analysis.prescription]``. The broker stays private unless ``--mqtt``:
@@ -956,10 +960,7 @@ def apply_settings(options: DemoOptions, settings: Any, given: set[str]) -> Demo
             changes[name] = getattr(sim, name)
     pres = settings.analysis.prescription
     if "prescribe" not in given and pres is not None:
-        from analysis.prescription import Prescription
-
-        changes["prescription"] = Prescription(
-            reps=pres.reps, pause_s=pres.pause_s, pause_tolerance_s=pres.pause_tolerance_s)
+        changes["prescription"] = Prescription.from_settings(pres)
     return replace(options, **changes)
 
 
