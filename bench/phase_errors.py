@@ -87,7 +87,9 @@ def main() -> None:
                         "model": model, "rec": name, "input": inp,
                         "rate": float(1.0 / np.median(np.diff(t))),
                         "pause": a["pause_s"], "conc": a["concentric_s"],
-                        "ecc": a["eccentric_s"], "prof": a.get("profiles"),
+                        "ecc": a["eccentric_s"],
+                        "prof": a.get("profiles") or [a.get("concentric_profile"),
+                                                      a.get("eccentric_profile")],
                         "partial": a.get("partial", False),
                         **{k: b[k + "_s"] - a[k + "_s"]
                            for k in ("start", "top_start", "top_end", "end")},
