@@ -24,7 +24,8 @@ def analyze(
     fmt: Annotated[OutputFormat, typer.Option(
         "--format", "-f", help="json (the contract), csv (reps) or table.")] = OutputFormat.json,
     prescribe: Annotated[str | None, typer.Option(
-        "--prescribe", help='Prescription to check, e.g. "10 reps, pause 1.0s".')] = None,
+        "--prescribe",
+        help='Prescription to check, e.g. "10 reps, pause 1.0s, left first".')] = None,
 ) -> None:
     """Find sets, reps (with concentric / pause / eccentric timing) and holds in a recording."""
     # Imported here: scipy/pyarrow take seconds to import and every other bandsense

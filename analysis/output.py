@@ -78,15 +78,16 @@ def render_table(s: SessionSummary, info: RecordingInfo) -> None:
         f"[bold]{sum(x.rep_count for x in s.sets)}[/] reps, [bold]{len(s.holds)}[/] holds"
     )
     sets = Table(title="Sets")
-    for c in ("set", "kind", "start s", "end s", "reps", "partial", "conc s", "pause s",
-              "ecc s", "peak trend N/rep", "pauses ok"):
+    for c in ("set", "kind", "side", "start s", "end s", "reps", "partial", "conc s",
+              "pause s", "ecc s", "peak trend N/rep", "pauses ok"):
         sets.add_column(c, justify="right")
 
     def f(v: float | None, nd: int = 2) -> str:
         return "-" if v is None else f"{v:.{nd}f}"
 
     for x in s.sets:
-        sets.add_row(str(x.index), x.kind, f(x.start_s, 1), f(x.end_s, 1), str(x.rep_count),
+        sets.add_row(str(x.index), x.kind, x.side or "-", f(x.start_s, 1), f(x.end_s, 1),
+                     str(x.rep_count),
                      str(x.partial_count), f(x.concentric_mean_s), f(x.pause_mean_s),
                      f(x.eccentric_mean_s), f(x.peak_force_trend_n_per_rep),
                      "-" if x.pauses_ok is None else str(x.pauses_ok))

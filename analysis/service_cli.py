@@ -112,7 +112,8 @@ def analyzer(
     no_share: Annotated[bool, typer.Option(
         "--no-share", help="Plain subscription: this analyzer takes every band.")] = False,
     prescribe: Annotated[str | None, typer.Option(
-        "--prescribe", help='Prescription to check, e.g. "10 reps, pause 1.0s".')] = None,
+        "--prescribe",
+        help='Prescription to check, e.g. "10 reps, pause 1.0s, left first".')] = None,
     idle_timeout: Annotated[float, typer.Option(
         "--idle-timeout", help="Seconds without samples after which a band's session ends.",
         min=0.1)] = 30.0,

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.fastfilters import median
-from analysis.prescription import Prescription
+from analysis.prescription import Prescription, Side
 from analysis.types import Movement
 from bandsense.model import Hold, Rep, SetSummary
 
@@ -221,15 +221,19 @@ class SetBuilder:
         self.next_set += 1
         self.accepted_ranges.append(m.range_n)
         summary = SetSummary(index=idx, kind="hold", start_s=m.start_s, end_s=m.end_s,
-                             rep_count=0, band_id=self.band_id)
+                             rep_count=0, side=self._side(idx), band_id=self.band_id)
         hold = Hold(set=idx, start_s=m.start_s, end_s=m.end_s, duration_s=m.pause_s,
                     mean_force_n=m.top_mean_n, force_cv=max(m.top_cv, 0.0), band_id=self.band_id)
         return ClosedSet(summary, [], hold)
+
+    def _side(self, set_index: int) -> Side | None:
+        return None if self.prescription is None else self.prescription.side_of_set(set_index)
 
     def _rep_set(self, kept: list[tuple[Movement, bool]]) -> ClosedSet:
         idx = self.next_set
         self.next_set += 1
         pres = self.prescription
+        side = self._side(idx)
         reps: list[Rep] = []
         for m, partial in kept:
             pause = m.top_end_s - m.top_start_s
@@ -243,7 +247,7 @@ class SetBuilder:
                 eccentric_s=m.end_s - m.top_end_s, peak_force_n=m.peak_force_n,
                 mean_force_n=m.mean_force_n, impulse_ns=m.impulse_ns, partial=partial,
                 range_n=m.range_n, range_mm=m.range_mm, time_under_tension_s=m.duration_s,
-                pause_ok=pause_ok, band_id=self.band_id,
+                pause_ok=pause_ok, side=side, band_id=self.band_id,
             ))
             self.next_rep += 1
         full = [r for r in reps if not r.partial]
@@ -262,6 +266,7 @@ class SetBuilder:
             concentric_sd_s=_sd(conc),
             pause_mean_s=float(paus.mean()) if len(paus) else None, pause_sd_s=_sd(paus),
             eccentric_mean_s=float(ecc.mean()) if len(ecc) else None, eccentric_sd_s=_sd(ecc),
-            peak_force_trend_n_per_rep=trend, pauses_ok=pauses_ok, band_id=self.band_id,
+            peak_force_trend_n_per_rep=trend, pauses_ok=pauses_ok, side=side,
+            band_id=self.band_id,
         )
         return ClosedSet(summary, reps, None)

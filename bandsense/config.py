@@ -217,11 +217,14 @@ class PrescriptionSettings(_Section):
     rest_s: float | None = Field(default=None, gt=0)
     # A rep meets the pause when its measured pause >= pause_s - pause_tolerance_s.
     pause_tolerance_s: float = Field(default=0.0, ge=0)
+    # Side of each set in session order, repeated: ["left", "right"] alternates from
+    # the left; ["left", "left", "left", "right", "right", "right"] is 3 sets a side.
+    sides: list[Literal["left", "right"]] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _says_something(self) -> PrescriptionSettings:
-        if self.reps is None and self.pause_s is None:
-            raise ValueError("give at least reps or pause_s")
+        if self.reps is None and self.pause_s is None and self.sides is None:
+            raise ValueError("give at least reps, pause_s or sides")
         return self
 
 

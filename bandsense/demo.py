@@ -180,6 +180,25 @@ def plan_bands(options: DemoOptions) -> list[BandPlan]:
     return plans
 
 
+def with_scenario_sides(prescription: Prescription | None, scenario_name: str
+                        ) -> Prescription | None:
+    """The prescription with the scenario's side of every set, unless it gives sides.
+
+    The scenario is the session's plan: the analyzer labels each set left or right from
+    it, as it would from a physio's "3 x 10 a leg, left first".
+    """
+    from firmware_sim.scenario import load_scenario
+    from firmware_sim.session_plan import set_sides
+
+    if prescription is not None and prescription.sides:
+        return prescription
+    sides = set_sides(load_scenario(scenario_name))
+    if not sides or any(side is None for side in sides):
+        return prescription  # a set on no particular side: the plan labels nothing
+    plan = tuple(side for side in sides if side is not None)
+    return replace(prescription or Prescription(), sides=plan)
+
+
 # ------------------------------------------------------------------ analyzer time scaling
 
 
@@ -706,6 +725,7 @@ async def run_demo(
         plans = await asyncio.get_running_loop().run_in_executor(
             None, functools.partial(plan_bands, options)
         )
+        prescription = with_scenario_sides(prescription, options.scenario)
         # A broker given with --mqtt may carry other bandsense traffic: keep to our topics.
         prefix = "bandsense" if options.mqtt is None else f"bandsense-demo-{uuid.uuid4().hex[:6]}"
         board = Board([p.name for p in plans], prefix, None if live_view else say)
@@ -998,7 +1018,7 @@ def demo(
         str | None,
         typer.Option(
             "--prescribe",
-            help='Prescription to check, e.g. "10 reps, pause 1.0s".',
+            help='Prescription to check, e.g. "10 reps, pause 1.0s, left first".',
             show_default=False,
         ),
     ] = None,

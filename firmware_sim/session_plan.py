@@ -275,6 +275,11 @@ class _SetBuilder:
         return [PlannedRep(motion, False)]
 
 
+def set_sides(scenario: Scenario) -> list[SideName]:
+    """Side of every set the scenario plans, in session order (the physio's plan)."""
+    return [side for ex in scenario.exercises for side in _set_order(ex)]
+
+
 def _set_order(ex: Exercise) -> list[SideName]:
     sides: list[SideName] = [None if s == "none" else s for s in ex.sides]
     if ex.side_order == "grouped":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +113,43 @@ def test_prescription_parsing() -> None:
     assert parse_prescription("pause 2 s").reps is None
     with pytest.raises(UserError):
         parse_prescription("as many as you like")
+
+
+def test_prescribed_sides_parsing() -> None:
+    from analysis.prescription import parse_prescription
+    from bandsense.errors import UserError
+
+    p = parse_prescription("3 x 10 reps a leg, pause 1s, right leg first")
+    assert (p.reps, p.pause_s, p.sides) == (10, 1.0, ("right", "left"))
+    assert [p.side_of_set(i) for i in range(5)] == ["right", "left", "right", "left", "right"]
+    assert parse_prescription("left only").sides == ("left",)
+    assert parse_prescription("10 reps").side_of_set(0) is None
+    with pytest.raises(UserError, match="both"):
+        parse_prescription("left first, right only")
+
+
+def _analyze_json(s: Sample, capsys: pytest.CaptureFixture[str], *args: str
+                  ) -> dict[str, Any]:
+    assert s.csv_path is not None
+    out: dict[str, Any] = json.loads(_run(capsys, "analyze", str(s.csv_path), *args))
+    return out
+
+
+def test_prescribed_sides_label_sets(bridge_50hz: Sample, sim_dir: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Sides follow the plan set by set (holds are sets too), reps take their set's."""
+    from firmware_sim.scenario import load_scenario
+    from firmware_sim.session_plan import set_sides
+    from tests.analysis.conftest import sim_recording
+
+    holds = sim_recording(sim_dir, "table_top_reach", 30.0, 7002)
+    for s, scenario in ((bridge_50hz, "single_leg_bridge"), (holds, "table_top_reach")):
+        plan = set_sides(load_scenario(scenario))
+        assert len(set(plan)) == 2  # the scenario alternates: the test tells sides apart
+        res = _analyze_json(s, capsys, "--prescribe", f"{plan[0]} first")
+        assert len(res["sets"]) == len(s.truth["sets"])
+        assert [x["side"] for x in res["sets"]] == [x["side"] for x in s.truth["sets"]]
+        side_of = {x["index"]: x["side"] for x in res["sets"]}
+        assert all(r["side"] == side_of[r["set"]] for r in res["reps"])
+        res = _analyze_json(s, capsys)
+        assert all(x["side"] is None for x in res["sets"] + res["reps"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -70,6 +72,14 @@ def test_prescription_flag_wins_over_settings(monkeypatch: pytest.MonkeyPatch) -
     assert prescription_of(settings, "8 reps, pause 1s") == Prescription(reps=8, pause_s=1.0)
     monkeypatch.delenv("BANDSENSE_ANALYSIS__PRESCRIPTION__PAUSE_S")
     assert prescription_of(load_settings(None, {}), None) is None
+
+
+def test_sides_from_settings(tmp_path: Path) -> None:
+    config = tmp_path / "b.toml"
+    config.write_text('[analysis.prescription]\nsides = ["left", "left", "right"]\n')
+    pres = prescription_of(load_settings(config, {}), None)
+    assert pres is not None and pres.reps is None and pres.pause_s is None
+    assert [pres.side_of_set(i) for i in range(4)] == ["left", "left", "right", "left"]
 
 
 def test_pause_tolerance_from_settings_reaches_the_reps(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from bandsense.demo import DemoOptions, run_demo
 from firmware_sim.scenario import load_scenario
+from firmware_sim.session_plan import set_sides
 from firmware_sim.synth import synthesize
 from tests.services import MosquittoServer
 
@@ -100,6 +101,11 @@ async def test_demo_in_process_two_bands_on_a_given_broker(mosquitto: MosquittoS
         # Phase times are on scenario seconds despite the x50 wall clock: the pause at
         # the top (0.6-1.3 s in this scenario) comes out within a fraction of a second.
         assert comparison.pause_err_s is not None and comparison.pause_err_s < 0.3
+    # The scenario is the plan: its first set's side labels the set found.
+    first_side = set_sides(load_scenario(options.scenario))[0]
+    assert first_side is not None
+    for summary in result.summaries.values():
+        assert [st.side for st in summary.sets] == [first_side]
     assert "broker:" not in text
 
 

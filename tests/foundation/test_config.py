@@ -127,8 +127,12 @@ def test_secret_values_are_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch)
         ('[collector]\nband_id = "a/#"\n', "invalid setting collector.band_id in {path}"),
         ("[influx]\nbatch_size = 0\n", "invalid setting influx.batch_size in {path}"),
         (
+            '[analysis.prescription]\nsides = ["left", "up"]\n',
+            "invalid setting analysis.prescription.sides.1 in {path}",
+        ),
+        (
             "[analysis.prescription]\nconcentric_s = 3\n",
-            "invalid setting analysis.prescription in {path}: give at least reps or pause_s",
+            "invalid setting analysis.prescription in {path}: give at least reps, pause_s or sides",
         ),
     ],
 )
