@@ -33,7 +33,8 @@ It is dropped as fidgeting when
 - it only holds brief tugs.
 
 A hold under ``HOLD_MIN_FRACTION`` of the sets before is a band left slightly stretched
-in a rest, not a hold.
+in a rest, not a hold. Nor is one whose top is less than ``HOLD_RETURN_FRACTION`` of its
+range above the rest after it: the rest level moved up (the band re-wrapped tighter).
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ FEW_MOVEMENTS = 4
 # later than that is fidgeting in the rest and must not hold the set open.
 FAIL_GAP_S = 5.0
 HOLD_MIN_FRACTION = 0.25
+# A hold comes back down: its top above the rest after it by at least this share of its
+# range, else the "hold" is the rest moving up (a band re-wrapped tighter).
+HOLD_RETURN_FRACTION = 0.5
 # A lighter exercise after a heavier one is a set when at least LIGHT_SET_MIN_REPS
 # movements of LIGHT_SET_MIN_S or more are alike; none is below LIGHT_SET_FLOOR.
 LIGHT_SET_MIN_REPS = 6
@@ -189,6 +193,10 @@ class SetBuilder:
             # looks like a hold, but far weaker than anything done in the session.
             if ref is not None and mv[0].range_n < HOLD_MIN_FRACTION * max(
                     ref, self.accepted_ranges[-1]):
+                return []
+            after = mv[0].rest_after_n
+            if after is not None and (
+                    mv[0].top_mean_n - after < HOLD_RETURN_FRACTION * mv[0].range_n):
                 return []
             return [self._hold_set(mv[0])]
         ranges = np.array([m.range_n for m in mv])

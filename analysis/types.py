@@ -26,6 +26,7 @@ class Movement:
     rest_n: float  # rest level before the movement
     top_mean_n: float  # mean force over [top_start_s, top_end_s]
     top_cv: float  # coefficient of variation of the force over the top
+    rest_after_n: float | None = None  # rest level after the movement (None: not known)
 
     @property
     def pause_s(self) -> float:

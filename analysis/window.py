@@ -263,7 +263,7 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
         start_s=start, top_start_s=top_start, top_end_s=top_end, end_s=end,
         peak_s=float(tg[p]), peak_force_n=peak_force, mean_force_n=mean_force,
         impulse_ns=impulse, range_n=float(high - rest), range_mm=range_mm, rest_n=rest,
-        top_mean_n=top_mean, top_cv=top_cv,
+        top_mean_n=top_mean, top_cv=top_cv, rest_after_n=rest_r,
     )
 
 

@@ -87,6 +87,26 @@ def test_a_weak_plateau_after_a_set_is_not_a_hold() -> None:
     assert not result.holds
 
 
+def test_a_band_rewrapped_tighter_is_not_a_hold() -> None:
+    # gen_model_c seed 1004 (115 Hz): between the first two sets the band is re-wrapped
+    # tighter (the rest rises from 0 to 5 N, 28% of the set's range, and stays) and a tug
+    # 8 s later ends a "top" that never comes back down. A hold returns to rest; this is
+    # the rest moving.
+    from tests.analysis import gen_model_c
+
+    g = gen_model_c.generate(1004, gen_model_c.GenConfig(rate_hz=115.17662461160947))
+    t0 = g.time_s[0]
+    w = g.time_s < t0 + 240.0
+    truth = [(s["kind"], s["rep_count"]) for s in g.truth["sets"] if s["start_s"] < t0 + 230]
+    assert truth == [("reps", 11), ("reps", 11)]
+    fidgets = [f["kind"] for f in g.truth["fidgets"] if t0 + 95 < f["start_s"] < t0 + 110]
+    assert fidgets == ["rewrap", "tug"]
+    for stretch in (g.stretch_mm[w], None):
+        result = analyze(g.time_s[w], g.force_n[w], stretch)
+        assert _counts(result) == truth
+        assert not result.holds
+
+
 def test_a_real_hold_of_another_exercise_is_kept() -> None:
     # The guard above must not drop a genuine hold that is lighter than the reps before.
     t, f = _session(110.0, 5)
