@@ -43,7 +43,8 @@ def read_recording(path: str | Path) -> Recording:
 
 def _header(data: bytes, name: str) -> list[str]:
     first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().lstrip("\ufeff")
-    cols = [c.strip() for c in first.split(",")]
+    # Quoted names are CSV too (R's write.csv quotes every header field).
+    cols = [c.strip().strip('"').strip() for c in first.split(",")]
     if not first:
         raise UserError(f"{name}: line 1: empty file or missing header "
                         f"(expected time_s,force_n,stretch_mm)")

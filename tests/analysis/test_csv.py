@@ -80,6 +80,7 @@ _ROWS = ["0.00,1.5,100.0", "0.01,1.6,100.2", "0.02,1.7,100.4"]
      + "\n".join(",".join(reversed(r.split(","))) for r in _ROWS) + "\n"),
     ("extra", "time_s,force_n,stretch_mm,temp_c\n" + "\n".join(r + ",21.5" for r in _ROWS)
      + "\n"),
+    ("quoted", '"time_s","force_n","stretch_mm"\n' + "\n".join(_ROWS) + "\n"),
 ])
 def test_header_and_layout_variants_read_the_same(label: str, text: str) -> None:
     rec = parse_recording(text.encode(), label)
