@@ -1,6 +1,6 @@
 """Speed of the analysis: offline (x real time on an hour at 200 Hz) and live (bands/core).
 
-    /work/venv/bin/python bench/analysis_speed.py [--minutes 60] [--rate 200] [--repeat 3]
+    /work/venv/bin/python bench/analysis_speed.py [--minutes 60] [--rate 200] [--repeat 5]
         [--batches-ms 100,250]
 
 The recording is the simulator's full session at 200 Hz, repeated to reach the wanted
@@ -176,7 +176,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--rate", type=float, default=200.0)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--batches-ms", default="100,250",
                     help="live batch durations to measure, comma-separated")
     args = ap.parse_args()
