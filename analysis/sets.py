@@ -32,6 +32,10 @@ It is dropped as fidgeting when
   movements, or with full movements fewer than half of its movements;
 - it only holds brief tugs.
 
+A small movement after a set that leaves the rest at another level (by more than
+``REST_SHIFT_FRACTION`` of its range) is the band being re-wrapped: not a failed attempt,
+and it does not keep the set open.
+
 A hold under ``HOLD_MIN_FRACTION`` of the sets before is a band left slightly stretched
 in a rest, not a hold. Nor is one whose top is less than ``HOLD_RETURN_FRACTION`` of its
 range above the rest after it: the rest level moved up (the band re-wrapped tighter).
@@ -65,6 +69,9 @@ HOLD_MIN_FRACTION = 0.25
 # A hold comes back down: its top above the rest after it by at least this share of its
 # range, else the "hold" is the rest moving up (a band re-wrapped tighter).
 HOLD_RETURN_FRACTION = 0.5
+# A small movement whose rest after differs from the rest before by more than this share
+# of its range is a re-wrap of the band (a failed attempt starts and ends at rest).
+REST_SHIFT_FRACTION = 0.5
 # A lighter exercise after a heavier one is a set when at least LIGHT_SET_MIN_REPS
 # movements of LIGHT_SET_MIN_S or more are alike; none is below LIGHT_SET_FLOOR.
 LIGHT_SET_MIN_REPS = 6
@@ -80,6 +87,12 @@ def _rep_like(mv: list[Movement], typ: float) -> bool:
     r = np.array([m.range_n for m in full])
     d = np.array([m.duration_s for m in full])
     return bool(np.std(r) < 0.25 * np.mean(r) and np.std(d) < 0.25 * np.mean(d))
+
+
+def moves_the_rest(m: Movement) -> bool:
+    """The rest after ``m`` is not the rest before it: the band was re-wrapped."""
+    after = m.rest_after_n
+    return after is not None and abs(after - m.rest_n) > REST_SHIFT_FRACTION * m.range_n
 
 
 def is_hold(m: Movement) -> bool:
@@ -156,6 +169,8 @@ class SetBuilder:
         if self.open and max(x.range_n for x in self.open) < FIDGET_FRACTION * m.range_n:
             self.open = []  # what came before was fidgeting next to this movement
         if self.open and ref is not None and m.range_n < PARTIAL_FRACTION * ref:
+            if moves_the_rest(m):
+                return closed  # a band re-wrapped, not a failed attempt: no rep, no delay
             if m.duration_s - m.pause_s >= SET_GAP_S:
                 # No rep moves that slowly: the band was re-wrapped or left half
                 # released, and the time it spans is a rest.

@@ -107,6 +107,20 @@ def test_a_band_rewrapped_tighter_is_not_a_hold() -> None:
         assert not result.holds
 
 
+def test_a_band_rewrapped_looser_right_after_a_set_does_not_hold_it_open() -> None:
+    # 3 s after the set the band is re-wrapped: it is pulled (a bump of 30% of the range)
+    # and let go looser, the rest 5 N lower. As a failed attempt it would keep the set
+    # open, and the next set 6.5 s later would join it. A failed attempt starts and ends
+    # at rest; this one moved the rest.
+    t, f = _session(110.0, 8)
+    f += _set(t, 3.0, 8, 20.0)
+    end = 3.0 + 4.5 * 7 + 3.4
+    f += 6.0 * _bump(t, end + 3.0, 0.8, 0.2, 0.8)
+    f -= 5.0 * np.clip((t - end - 3.9) / 0.9, 0.0, 1.0)
+    f += _set(t, end + 3.0 + 1.8 + 6.5, 8, 20.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
+
+
 def test_a_real_hold_of_another_exercise_is_kept() -> None:
     # The guard above must not drop a genuine hold that is lighter than the reps before.
     t, f = _session(110.0, 5)
