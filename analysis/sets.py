@@ -26,8 +26,9 @@ It is dropped as fidgeting when
 
 - its typical range is under ``LIGHT_SET_FLOOR`` of theirs;
 - it is under half of ``FIDGET_SET_FRACTION`` of theirs and does not look like a set of
-  reps (at least ``LIGHT_SET_MIN_REPS`` slow movements alike in range and duration:
-  sway is neither regular nor alike);
+  reps (at least ``LIGHT_SET_MIN_REPS`` slow movements alike in range and duration, each
+  back at the level it left to within ``LIGHT_SET_RETURN`` of the range: sway is neither
+  regular nor alike, and swings about a level);
 - it is under ``SMALL_SET_FRACTION`` of theirs with fewer than ``FEW_MOVEMENTS`` full
   movements, or with full movements fewer than half of its movements;
 - it only holds brief tugs.
@@ -77,6 +78,7 @@ REST_SHIFT_FRACTION = 0.5
 LIGHT_SET_MIN_REPS = 6
 LIGHT_SET_MIN_S = 1.2
 LIGHT_SET_FLOOR = 0.12
+LIGHT_SET_RETURN = 0.15
 
 
 def _rep_like(mv: list[Movement], typ: float) -> bool:
@@ -86,7 +88,12 @@ def _rep_like(mv: list[Movement], typ: float) -> bool:
         return False
     r = np.array([m.range_n for m in full])
     d = np.array([m.duration_s for m in full])
-    return bool(np.std(r) < 0.25 * np.mean(r) and np.std(d) < 0.25 * np.mean(d))
+    # A rep comes back to the level it left; sway swings about a level, so each of its
+    # "reps" ends higher or lower than it started.
+    mismatch = median(np.array([abs(m.rest_after_n - m.rest_n) for m in full
+                                if m.rest_after_n is not None] or [0.0]))
+    return bool(np.std(r) < 0.25 * np.mean(r) and np.std(d) < 0.25 * np.mean(d)
+                and mismatch < LIGHT_SET_RETURN * typ)
 
 
 def moves_the_rest(m: Movement) -> bool:
