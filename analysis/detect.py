@@ -43,6 +43,10 @@ _SETTLE_S = 3.0
 # ... counted only once the activity is this old: a rep's own lower half never settles,
 # and the live detector need not track it in the short windows of ordinary reps.
 _SETTLE_AGE_S = 8.0
+# Calm also means: the quiet range stays within this many times the range of the last
+# quiet window at rest before the activity (the sensor's own noise and the leg's sway: the
+# noise scale sigma follows the median-filtered signal, whose differences understate it).
+_CALM_REST = 2.0
 _MIN_BUFFER = 4096  # filtered samples the history buffer holds at least
 _BIG = 8192  # batches longer than this get their rolling features in one pass
 
@@ -137,6 +141,7 @@ class Detector:
         self._k_med = 5
         self._low_seen = False
         self._settled = 0  # calm samples in a row below half the excursion (old activity)
+        self._rest_q = 0.0  # range of the quiet window at rest before the activity
         # Rolling features (reference, quiet range) of the batch being scanned, when it
         # is long enough to compute them all at once.
         self._feats: tuple[np.ndarray, np.ndarray] | None = None
@@ -217,15 +222,17 @@ class Detector:
                        ) -> list[Cut]:
         """The same walk as _scan_rest / _scan_active, compiled (long batches)."""
         state = np.array([float(self.active), float(self._trigger), self._rest, self._peak,
-                          float(self._low_seen), self.sigma, float(self._settled)])
+                          float(self._low_seen), self.sigma, float(self._settled),
+                          self._rest_q])
         rows = scan_batch(self._buf, self.n_seen - n - self._g0, n, base,
                           np.ascontiguousarray(ref), np.ascontiguousarray(qrange), state,
                           self._k_quiet, self._k_max, self._g0, self._k_settle,
-                          self._k_age)
+                          self._k_age, self._k_lag, _CALM_REST)
         self.active, self._trigger = bool(state[0]), int(state[1])
         self._rest, self._peak = float(state[2]), float(state[3])
         self._low_seen, self.sigma = bool(state[4]), float(state[5])
         self._settled = int(state[6])
+        self._rest_q = float(state[7])
         return [Cut(trigger=int(r[0]), cut=int(r[1]), rest_n=float(r[2])) for r in rows]
 
     def _append(self, m_new: np.ndarray) -> None:
@@ -279,6 +286,9 @@ class Detector:
                 self._trigger = base + a + h
                 self._rest = float(ref[h])
                 self._peak = float(m[h])
+                end = p0 + a + h - lag + 1  # the quiet window ending lag before the onset
+                before = buf[end - self._k_quiet:end]
+                self._rest_q = float(before.max() - before.min())
                 return a + h + 1
         return n
 
@@ -319,15 +329,16 @@ class Detector:
             if n > k:
                 return False
             shared = qseg[n - 1:k]
-            if float(shared.max()) - float(shared.min()) < max(6.0 * self.sigma,
-                                                                 0.03 * amp_hi):
+            if float(shared.max()) - float(shared.min()) < max(
+                    6.0 * self.sigma, 0.03 * amp_hi, _CALM_REST * self._rest_q):
                 # Some sample may be calm. Without a scan only when every sample is old,
                 # below half and calm, and the count stays short of a cut.
                 settled = self._settled + n
                 if not (age0 >= self._k_age and hi - rest < 0.5 * amp_lo
                         and settled < self._k_settle
                         and float(qseg.max()) - float(qseg.min())
-                        < max(6.0 * self.sigma, 0.03 * amp_lo)):
+                        < max(6.0 * self.sigma, 0.03 * amp_lo,
+                              _CALM_REST * self._rest_q)):
                     return False
         if any_low is None:
             peak = np.maximum.accumulate(np.maximum(m, peak0))
@@ -380,7 +391,8 @@ class Detector:
                 # resetting the count; 3% of the excursion per quiet window is slower than
                 # any rep's return).
                 if old:
-                    calm = qrange < np.maximum(6.0 * self.sigma, 0.03 * amp)
+                    calm = qrange < np.maximum(np.maximum(6.0 * self.sigma, 0.03 * amp),
+                                               _CALM_REST * self._rest_q)
                     settled = _run_lengths(calm & half, self._settled)
                 else:
                     settled = np.zeros(len(m), dtype=np.int64)

@@ -22,12 +22,14 @@ from analysis.filter_kernels import median_of
 def scan_batch(
     buf: np.ndarray, p0: int, n: int, base: int, ref: np.ndarray, qrange: np.ndarray,
     state: np.ndarray, k_quiet: int, k_max: int, g0: int, k_settle: int, k_age: int,
+    k_lag: int, calm_rest: float,
 ) -> np.ndarray:
     """Walk samples ``0..n-1`` of the batch (filtered values ``buf[p0 + j]``).
 
     ``state`` (float64, updated in place) is ``[active, trigger, rest, peak, low_seen,
-    sigma, settled]`` (``settled``: calm samples in a row below half the excursion, once
-    the activity is ``k_age`` samples old).
+    sigma, settled, rest_q]`` (``settled``: calm samples in a row below half the excursion,
+    once the activity is ``k_age`` samples old; ``rest_q``: the range of the quiet window
+    ending ``k_lag`` samples before the onset).
     ``ref[j]``: the rest reference of sample j; ``qrange[j]``: the range of the
     ``k_quiet`` samples ending at j. Returns the cuts as rows ``(trigger, cut, rest)``
     (global sample indices; ``g0`` is the global index of ``buf[0]``).
@@ -38,6 +40,7 @@ def scan_batch(
     trigger = int(state[1])
     rest, peak, low_seen, sigma = state[2], state[3], state[4] > 0, state[5]
     settled = int(state[6])
+    rest_q = state[7]
     j = 0
     while j < n:
         thr = max(0.3, 8.0 * sigma)
@@ -50,6 +53,12 @@ def scan_batch(
                 rest = ref[j]
                 peak = v
                 settled = 0
+                end = p0 + j - k_lag
+                lo_q = hi_q = buf[end]
+                for q in range(end - k_quiet + 1, end):
+                    lo_q = min(lo_q, buf[q])
+                    hi_q = max(hi_q, buf[q])
+                rest_q = hi_q - lo_q
             j += 1
             continue
         peak = max(peak, v)
@@ -65,7 +74,7 @@ def scan_batch(
         too_long = base + j >= trigger + k_max
         # Quiet for long below half the excursion: the band settled at a new rest level
         # (re-wrapped tighter) that "back near rest" would never see.
-        calm = qrange[j] < max(6.0 * sigma, 0.03 * amp)
+        calm = qrange[j] < max(6.0 * sigma, 0.03 * amp, calm_rest * rest_q)
         old = base + j - trigger >= k_age
         settled = settled + 1 if (old and rel < 0.5 * amp and calm) else 0
         level = settled >= k_settle
@@ -105,4 +114,5 @@ def scan_batch(
     state[4] = 1.0 if low_seen else 0.0
     state[5] = sigma
     state[6] = settled
+    state[7] = rest_q
     return cuts[:n_cuts].copy()

@@ -134,6 +134,28 @@ def test_sway_that_does_not_return_to_its_level_is_not_a_light_set() -> None:
     assert _counts(analyze(g.time_s, g.force_n, g.stretch_mm)) == truth
 
 
+def test_a_noisy_band_rewrapped_tighter_settles_before_the_next_holds() -> None:
+    # gen_model_c seed 7035 (106 Hz): the band is re-wrapped tighter in the rest after
+    # the first hold (rest 5 -> 15 N) with a noisy load cell (0.3 N). The settling cut
+    # never saw 3 s of "calm": the noise scale had shrunk to the median-filtered
+    # signal's differences (0.025 N) while the quiet range stayed ~1 N. The detector ran
+    # to its 120 s checkpoint, which fell inside the third hold, and the hold was lost.
+    # Calm is now also judged against the rest's own quiet range before the activity.
+    from tests.analysis import gen_model_c
+
+    g = gen_model_c.generate(7035, gen_model_c.GenConfig(rate_hz=106.12078804771225))
+    t0 = g.time_s[0]
+    w = g.time_s < t0 + 270.0
+    truth = np.array([(h["start_s"], h["end_s"]) for h in g.truth["holds"]
+                      if h["start_s"] < t0 + 270.0])
+    assert len(truth) == 3
+    for stretch in (g.stretch_mm[w], None):
+        result = analyze(g.time_s[w], g.force_n[w], stretch)
+        found = np.array([(h.start_s, h.end_s) for h in result.holds])
+        assert found.shape == truth.shape and np.allclose(found, truth, atol=1.0), found
+        assert _counts(result) == [("hold", 0)] * 3
+
+
 def test_a_real_hold_of_another_exercise_is_kept() -> None:
     # The guard above must not drop a genuine hold that is lighter than the reps before.
     t, f = _session(110.0, 5)

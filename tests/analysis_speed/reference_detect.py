@@ -33,6 +33,7 @@ _QUIET_S = 0.25  # quiet this long near rest -> cut
 _SMALL = 4096  # below this many samples, direct selection beats scipy's call overhead
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
 _SETTLE_S = 3.0  # calm this long below half the excursion: a new rest level -> cut
+_CALM_REST = 2.0  # ... calm: quiet range within this many times the rest's before the onset
 _SETTLE_AGE_S = 8.0  # ... counted once the activity is this old
 
 
@@ -125,6 +126,7 @@ class Detector:
         self._peak = -np.inf
         self._k_lag = self._k_ref = self._k_quiet = self._k_max = self._k_settle = 0
         self._settled = 0
+        self._rest_q = 0.0
         self._k_med = 5
         self._thr_on = 0.0
         self._m_full = np.empty(0)
@@ -214,6 +216,11 @@ class Detector:
                 self._trigger = base + j
                 self._rest = float(ref[j])
                 self._peak = float(m[j])
+                # The quiet window ending lag before the onset (the history before the
+                # stream is the first value, as in the detector).
+                end = feats.off + j - self._k_lag + 1
+                before = feats.full[max(0, end - self._k_quiet):max(end, 1)]
+                self._rest_q = float(before.max() - before.min())
                 return j + 1
         return len(m)
 
@@ -239,7 +246,8 @@ class Detector:
             # excursion (a plain loop: the reference favours obviousness over speed).
             settled = np.empty(b - a, dtype=np.int64)
             run = self._settled
-            calm = qrange[a:b] < np.maximum(6.0 * self.sigma, 0.03 * amp)
+            calm = qrange[a:b] < np.maximum(np.maximum(6.0 * self.sigma, 0.03 * amp),
+                                            _CALM_REST * self._rest_q)
             aged = idx - self._trigger >= self._k_age
             for q, ok in enumerate(calm & (rel < 0.5 * amp) & aged):
                 run = run + 1 if ok else 0
