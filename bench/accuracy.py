@@ -9,7 +9,11 @@ Recordings come from three independent models:
 - a third generator (``tests/analysis/gen_model_c.py``), written without looking at the
   analysis: a person with low-back pain (spring-damper, hesitating, lognormal and
   corrected movements), an exponentially stiffening viscoelastic band, 1/f drift, ADC
-  quantisation and dropouts.
+  quantisation and dropouts;
+- a fourth generator (``tests/analysis/gen_model_d.py``), also written without looking
+  at the analysis (round 7): jerk-limited, Bezier, spline and superellipse velocity
+  profiles, a Gent rubber band with Mullins softening and power-law relaxation, a
+  sigma-delta load cell with bit-flip spikes, packet time stamps and radio dropouts.
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
@@ -37,8 +41,7 @@ sys.path.insert(0, str(ROOT))
 from analysis.csvio import read_recording  # noqa: E402
 from analysis.offline import analyze  # noqa: E402
 from analysis.scoring import Score  # noqa: E402
-from tests.analysis import gen_model_c  # noqa: E402
-from tests.analysis.gen_model import GenConfig, generate  # noqa: E402
+from tests.analysis import gen_model, gen_model_c, gen_model_d  # noqa: E402
 
 SET_GAP_S = 7.0
 
@@ -135,21 +138,24 @@ def run_sim(n: int, seed: int, score: Score, force: Score, base: Score,
                        times)
 
 
-def run_gen(n: int, seed: int, score: Score, force: Score, base: Score,
+def _run_model(module: Any) -> Any:
+    """A runner over ``module.generate`` (seeds ``seed + i``, rates drawn 20..200 Hz)."""
+
+    def run(n: int, seed: int, score: Score, force: Score, base: Score,
             times: list[float]) -> None:
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        g = generate(seed + i, GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
-        _score_one(g.truth, g.time_s, g.force_n, g.stretch_mm, score, force, base, times)
+        rng = np.random.default_rng(seed)
+        for i in range(n):
+            g = module.generate(
+                seed + i, module.GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
+            _score_one(g.truth, g.time_s, g.force_n, g.stretch_mm, score, force, base,
+                       times)
+
+    return run
 
 
-def run_third(n: int, seed: int, score: Score, force: Score, base: Score,
-              times: list[float]) -> None:
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        g = gen_model_c.generate(
-            seed + i, gen_model_c.GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
-        _score_one(g.truth, g.time_s, g.force_n, g.stretch_mm, score, force, base, times)
+run_gen = _run_model(gen_model)
+run_third = _run_model(gen_model_c)
+run_fourth = _run_model(gen_model_d)
 
 
 ROWS = [
@@ -192,13 +198,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40, help="recordings per model")
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--only", choices=["sim", "gen", "third"], default=None)
+    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth"], default=None)
     args = ap.parse_args()
     for model, runner in (("simulator (firmware_sim)", run_sim),
                           ("independent generator (tests/analysis/gen_model.py)", run_gen),
-                          ("third generator (tests/analysis/gen_model_c.py)", run_third)):
-        wanted = {"sim": "simulator", "gen": "independent", "third": "third"}.get(
-            args.only or "", "")
+                          ("third generator (tests/analysis/gen_model_c.py)", run_third),
+                          ("fourth generator (tests/analysis/gen_model_d.py)", run_fourth)):
+        wanted = {"sim": "simulator", "gen": "independent", "third": "third",
+                  "fourth": "fourth"}.get(args.only or "", "")
         if not model.startswith(wanted):
             continue
         ours, force, base = Score(), Score(), Score()

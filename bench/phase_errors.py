@@ -46,14 +46,16 @@ def recordings(model: str, n: int, seed: int, cache: Path) -> list[tuple[Any, ..
             d = np.load(f)
             st = d["s"] if len(d["s"]) else None
             out.append((f"{name}-{s}", d["t"], d["f"], st, json.loads(str(d["truth"]))))
-    elif model == "third":
-        from tests.analysis import gen_model_c
+    elif model in ("third", "fourth"):
+        from tests.analysis import gen_model_c, gen_model_d
 
+        module: Any = gen_model_c if model == "third" else gen_model_d
         rng = np.random.default_rng(seed)
         for i in range(n):
-            gc = gen_model_c.generate(
-                seed + i, gen_model_c.GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
-            out.append((f"third-{seed + i}", gc.time_s, gc.force_n, gc.stretch_mm, gc.truth))
+            gc = module.generate(
+                seed + i, module.GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
+            out.append((f"{model}-{seed + i}", gc.time_s, gc.force_n, gc.stretch_mm,
+                        gc.truth))
     else:
         rng = np.random.default_rng(seed)
         for i in range(n):
@@ -66,14 +68,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7000)
-    ap.add_argument("--only", choices=["sim", "gen", "third"], default=None)
+    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth"], default=None)
     ap.add_argument("--cache", default="/tmp/acc_cache")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(exist_ok=True)
     rows = []
-    for model in ("sim", "gen", "third"):
+    for model in ("sim", "gen", "third", "fourth"):
         if args.only and args.only != model:
             continue
         for name, t, f, s, truth in recordings(model, args.n, args.seed, cache):
