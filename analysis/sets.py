@@ -31,7 +31,14 @@ It is dropped as fidgeting when
   regular nor alike, and swings about a level);
 - it is under ``SMALL_SET_FRACTION`` of theirs with fewer than ``FEW_MOVEMENTS`` full
   movements, or with full movements fewer than half of its movements;
+- it is under ``SMALL_SET_FRACTION`` of theirs and swings about the level the band rested
+  at before it instead of rising from it (a leg swinging in the rest);
 - it only holds brief tugs.
+
+A set of fewer than ``FEW_MOVEMENTS`` movements drops those that leave the rest at another
+level (by more than ``REWRAP_SHIFT_FRACTION`` of their range): the band was put on or
+re-wrapped. Small movements that end ``FAIL_GAP_S`` or more before a set's first full rep
+are pulls in the rest, not attempts.
 
 A small movement after a set that leaves the rest at another level (by more than
 ``REST_SHIFT_FRACTION`` of its range) is the band being re-wrapped: not a failed attempt,
@@ -73,6 +80,12 @@ HOLD_RETURN_FRACTION = 0.5
 # A small movement whose rest after differs from the rest before by more than this share
 # of its range is a re-wrap of the band (a failed attempt starts and ends at rest).
 REST_SHIFT_FRACTION = 0.5
+# A leg swinging in the rest moves the band about its rest level: its "reps" rise on
+# median under this share of their range above the level the band rested at before.
+SWING_RISE_FRACTION = 0.75
+# A set of fewer than FEW_MOVEMENTS movements drops those that leave the rest at another
+# level by more than this share of their range (the band put on or re-wrapped).
+REWRAP_SHIFT_FRACTION = 0.2
 # A lighter exercise after a heavier one is a set when at least LIGHT_SET_MIN_REPS
 # movements of LIGHT_SET_MIN_S or more are alike; none is below LIGHT_SET_FLOOR.
 LIGHT_SET_MIN_REPS = 6
@@ -96,10 +109,19 @@ def _rep_like(mv: list[Movement], typ: float) -> bool:
                 and mismatch < LIGHT_SET_RETURN * typ)
 
 
-def moves_the_rest(m: Movement) -> bool:
-    """The rest after ``m`` is not the rest before it: the band was re-wrapped."""
+def _swings(mv: list[Movement], base: float) -> bool:
+    """The movements swing about the level the band rested at before them (``base``)
+    instead of rising from it (a leg swinging in the rest): their tops reach on median
+    under ``SWING_RISE_FRACTION`` of their range above that level."""
+    rise = np.array([(m.rest_n + m.range_n - base) / m.range_n for m in mv])
+    return bool(median(rise) < SWING_RISE_FRACTION)
+
+
+def moves_the_rest(m: Movement, fraction: float = 0.5) -> bool:
+    """The rest after ``m`` is not the rest before it (by more than ``fraction`` of its
+    range): the band was re-wrapped."""
     after = m.rest_after_n
-    return after is not None and abs(after - m.rest_n) > REST_SHIFT_FRACTION * m.range_n
+    return after is not None and abs(after - m.rest_n) > fraction * m.range_n
 
 
 def is_hold(m: Movement) -> bool:
@@ -142,6 +164,9 @@ class SetBuilder:
     # typical_range of the open set, recomputed only when the open set changed (it is
     # asked once per analysis window).
     _open_typ: tuple[int, Movement | None, float] | None = field(default=None, repr=False)
+    # Last rest level measured on a quiet stretch, and that level when the open set began.
+    _rest_level: float | None = field(default=None, repr=False)
+    _base: float = field(default=0.0, repr=False)
 
     def should_close(self, m: Movement) -> bool:
         if not self.open:
@@ -166,6 +191,11 @@ class SetBuilder:
         closed: list[ClosedSet] = []
         if self.open and m.start_s - self.open[-1].end_s >= SET_GAP_S:
             closed = self.close()  # after a rest a movement is judged on its own
+        if not self.open:
+            # The level the band rests at before whatever starts now (see _swings).
+            self._base = m.rest_n if self._rest_level is None else self._rest_level
+        if m.rest_quiet:
+            self._rest_level = m.rest_n
         # Fidgeting (tugs, sway) is dropped at once so that it never bridges two sets.
         # Alone after a rest, a slow small movement may be the first rep of a lighter
         # exercise: it opens a set, judged when the set closes.
@@ -176,7 +206,7 @@ class SetBuilder:
         if self.open and max(x.range_n for x in self.open) < FIDGET_FRACTION * m.range_n:
             self.open = []  # what came before was fidgeting next to this movement
         if self.open and ref is not None and m.range_n < PARTIAL_FRACTION * ref:
-            if moves_the_rest(m):
+            if moves_the_rest(m, REST_SHIFT_FRACTION):
                 return closed  # a band re-wrapped, not a failed attempt: no rep, no delay
             if m.duration_s - m.pause_s >= SET_GAP_S:
                 # No rep moves that slowly: the band was re-wrapped or left half
@@ -221,6 +251,12 @@ class SetBuilder:
                     mv[0].top_mean_n - after < HOLD_RETURN_FRACTION * mv[0].range_n):
                 return []
             return [self._hold_set(mv[0])]
+        if len(mv) < FEW_MOVEMENTS:
+            # A few movements that leave the band at another rest level: it was put on
+            # or re-wrapped (a real set has more reps, and each comes back to its rest).
+            mv = [m for m in mv if not moves_the_rest(m, REWRAP_SHIFT_FRACTION)]
+            if not mv:
+                return []
         ranges = np.array([m.range_n for m in mv])
         typ = typical_range(ranges)
         ref = self.reference_range()
@@ -232,14 +268,19 @@ class SetBuilder:
             if ((typ < 0.5 * FIDGET_SET_FRACTION * ref and not _rep_like(mv, typ))
                     or (typ < SMALL_SET_FRACTION * ref_hi
                         and n_full < max(FEW_MOVEMENTS, len(mv) / 2))
-                    or typ < LIGHT_SET_FLOOR * ref):
+                    or typ < LIGHT_SET_FLOOR * ref
+                    or (typ < SMALL_SET_FRACTION * ref_hi and _swings(mv, self._base))):
                 return []
         kept: list[tuple[Movement, bool]] = []
+        first_full = next((m for m in mv if m.range_n >= PARTIAL_FRACTION * typ), None)
         for m in mv:
             ratio = m.range_n / typ if typ > 0 else 0.0
             brief = ratio < PARTIAL_FRACTION and m.duration_s < FIDGET_MAX_S
             if ratio < FIDGET_FRACTION or brief:
                 continue
+            if (ratio < PARTIAL_FRACTION and first_full is not None
+                    and m.end_s <= first_full.start_s - FAIL_GAP_S):
+                continue  # small pulls well before the set's first rep: not attempts
             kept.append((m, ratio < PARTIAL_FRACTION))
         if not kept or all(m.duration_s < FIDGET_MAX_S for m, _ in kept):
             return []

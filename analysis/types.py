@@ -27,6 +27,8 @@ class Movement:
     top_mean_n: float  # mean force over [top_start_s, top_end_s]
     top_cv: float  # coefficient of variation of the force over the top
     rest_after_n: float | None = None  # rest level after the movement (None: not known)
+    # rest_n was measured on a quiet stretch at rest (not a valley between movements)
+    rest_quiet: bool = False
 
     @property
     def pause_s(self) -> float:

@@ -126,9 +126,12 @@ def analyze_window(
             continue
         if tg[vl] < after_s:
             # The previous window already reported the movement before: start from the
-            # lowest point between its end and this peak.
+            # lowest point between its end and this peak. Its rest is still the valley
+            # between the two: back to back, the reported end of the one before may lie
+            # on this one's rise (its level there is no rest).
+            valley = float(np.min(y_seg[vl:p + 1]))
             vl = min(int(np.searchsorted(tg, after_s)), p)
-            low_l = float(np.min(y_seg[vl:p + 1]))
+            low_l = min(valley, float(np.min(y_seg[vl:p + 1])))
             amp = top - min(low_l, low_r)
         mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp, noise)
         if mv is not None:
@@ -264,6 +267,7 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
         peak_s=float(tg[p]), peak_force_n=peak_force, mean_force_n=mean_force,
         impulse_ns=impulse, range_n=float(high - rest), range_mm=range_mm, rest_n=rest,
         top_mean_n=top_mean, top_cv=top_cv, rest_after_n=rest_r,
+        rest_quiet=foot_l is not None,
     )
 
 

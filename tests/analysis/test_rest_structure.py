@@ -6,6 +6,8 @@ the rest that the third test model (``gen_model_c.py``) showed going wrong.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from analysis.offline import analyze
@@ -193,3 +195,55 @@ def test_a_band_rewrapped_tighter_does_not_hide_the_next_hold() -> None:
         result = analyze(g.time_s[w], g.force_n[w], stretch)
         found = np.array([(h.start_s, h.end_s) for h in result.holds])
         assert found.shape == truth.shape and np.allclose(found, truth, atol=0.5), found
+
+
+def _fourth(seed: int, base: int = 7000) -> tuple[np.ndarray, np.ndarray, Any]:
+    """gen_model_d recording ``seed`` at the rate bench/accuracy.py draws for it."""
+    from tests.analysis import gen_model_d
+
+    rng = np.random.default_rng(base)
+    rate = [float(rng.uniform(20.0, 200.0)) for _ in range(seed - base + 1)][-1]
+    g = gen_model_d.generate(seed, gen_model_d.GenConfig(rate_hz=rate))
+    return g.time_s, g.force_n, g
+
+
+def _truth_counts(g: Any, until_s: float) -> list[tuple[str, int]]:
+    t0 = g.time_s[0]
+    return [(s["kind"], s["rep_count"]) for s in g.truth["sets"] if s["end_s"] < t0 + until_s]
+
+
+def test_a_leg_swinging_in_the_rest_or_a_band_put_back_on_is_not_a_set() -> None:
+    # gen_model_d seed 7010 (the fourth model, written without reading the analysis):
+    # - 105-127 s: after a set of 27 N reps the leg swings the band about its rest, 12
+    #   swings of 2-4 N, regular and alike (a light exercise would pass the same tests).
+    #   Reps rise from the rest; these reach only ~60% of their range above it.
+    # - 458-464 s: the band taken off (0 N) and put on again, a pull of 14.6 N (half the
+    #   reps' range) that leaves the rest 3.6 N higher than it started: alone in its
+    #   rest it read as a set of one rep.
+    t, f, g = _fourth(7010)
+    kinds = [x["kind"] for x in g.truth["fidgets"]
+             if t[0] + 100 < x["start_s"] < t[0] + 130 or t[0] + 455 < x["start_s"] < t[0] + 465]
+    assert kinds == ["sway", "sway", "rewrap"]
+    for stretch in (g.stretch_mm, None):
+        assert _counts(analyze(t, f, stretch)) == _truth_counts(g, t[-1] - t[0] + 1.0)
+
+
+def test_pulls_well_before_the_first_rep_are_not_attempts() -> None:
+    # gen_model_d seed 7002 (force only), 864-872 s: repositioning in the rest, three
+    # small pulls 6 s before the set's first rep joined the set as partial reps.
+    t, f, g = _fourth(7002)
+    w = (t > t[0] + 660.0) & (t < t[0] + 930.0)
+    result = analyze(t[w], f[w])
+    assert [s.rep_count for s in result.sets] == [22, 8]
+    true_reps = [r for r in g.truth["reps"] if t[0] + 660.0 < r["start_s"] < t[0] + 925.0]
+    assert len(result.reps) == len(true_reps) and result.sets[1].start_s > t[0] + 876.0
+
+
+def test_back_to_back_reps_keep_their_rest() -> None:
+    # gen_model_d seed 7015, 363-426 s: reps back to back; the end reported for one rep
+    # lay on the next one's rise, and that rep's rest was read there (6.3 instead of
+    # 3.0 N): a range of 1.7 N, dropped. Its rest is the valley between the two.
+    t, f, g = _fourth(7015)
+    w = (t > t[0] + 355.0) & (t < t[0] + 440.0)
+    result = analyze(t[w], f[w], g.stretch_mm[w])
+    assert [s.rep_count for s in result.sets] == [10]
