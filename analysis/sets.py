@@ -35,10 +35,11 @@ It is dropped as fidgeting when
   at before it instead of rising from it (a leg swinging in the rest);
 - it only holds brief tugs.
 
-A set of fewer than ``FEW_MOVEMENTS`` movements drops those that leave the rest at another
-level (by more than ``REWRAP_SHIFT_FRACTION`` of their range): the band was put on or
-re-wrapped. Small movements that end ``FAIL_GAP_S`` or more before a set's first full rep
-are pulls in the rest, not attempts.
+A set of fewer than ``FEW_MOVEMENTS`` full movements drops those that leave the rest at
+another level (by more than ``REWRAP_SHIFT_FRACTION`` of their range), and any set drops
+such movements at its start: the band was put on or re-wrapped. Small movements that
+end ``FAIL_GAP_S`` or more before a set's first full rep are pulls in the rest, not
+attempts.
 
 A small movement after a set that leaves the rest at another level (by more than
 ``REST_SHIFT_FRACTION`` of its range) is the band being re-wrapped: not a failed attempt,
@@ -83,8 +84,9 @@ REST_SHIFT_FRACTION = 0.5
 # A leg swinging in the rest moves the band about its rest level: its "reps" rise on
 # median under this share of their range above the level the band rested at before.
 SWING_RISE_FRACTION = 0.75
-# A set of fewer than FEW_MOVEMENTS movements drops those that leave the rest at another
-# level by more than this share of their range (the band put on or re-wrapped).
+# A set of fewer than FEW_MOVEMENTS full movements drops those that leave the rest at
+# another level by more than this share of their range (the band put on or re-wrapped),
+# and any set drops such movements at its start.
 REWRAP_SHIFT_FRACTION = 0.2
 # A lighter exercise after a heavier one is a set when at least LIGHT_SET_MIN_REPS
 # movements of LIGHT_SET_MIN_S or more are alike; none is below LIGHT_SET_FLOOR.
@@ -251,12 +253,15 @@ class SetBuilder:
                     mv[0].top_mean_n - after < HOLD_RETURN_FRACTION * mv[0].range_n):
                 return []
             return [self._hold_set(mv[0])]
-        if len(mv) < FEW_MOVEMENTS:
+        r0 = np.array([m.range_n for m in mv])
+        if np.sum(r0 >= PARTIAL_FRACTION * typical_range(r0)) < FEW_MOVEMENTS:
             # A few movements that leave the band at another rest level: it was put on
             # or re-wrapped (a real set has more reps, and each comes back to its rest).
             mv = [m for m in mv if not moves_the_rest(m, REWRAP_SHIFT_FRACTION)]
             if not mv:
                 return []
+        while len(mv) > 1 and moves_the_rest(mv[0], REWRAP_SHIFT_FRACTION):
+            mv = mv[1:]  # the band put on just before the set
         ranges = np.array([m.range_n for m in mv])
         typ = typical_range(ranges)
         ref = self.reference_range()

@@ -247,3 +247,15 @@ def test_back_to_back_reps_keep_their_rest() -> None:
     w = (t > t[0] + 355.0) & (t < t[0] + 440.0)
     result = analyze(t[w], f[w], g.stretch_mm[w])
     assert [s.rep_count for s in result.sets] == [10]
+
+
+def test_a_band_put_on_before_a_set_or_among_pulls_is_not_a_rep() -> None:
+    # gen_model_d seed 7002 (force only), 964 s: the band put on 5 s before a set, a
+    # pull of 86% of the reps' range that leaves the rest 2.7 N higher: it joined the set
+    # as its first rep. Seed 7009, 348 s: the band put on (18.7 N) followed by six small
+    # pulls: one "full rep" and six partials, read as a set of one rep.
+    for seed, inputs in ((7002, (False,)), (7009, (True, False))):
+        t, f, g = _fourth(seed)
+        for with_stretch in inputs:
+            result = analyze(t, f, g.stretch_mm if with_stretch else None)
+            assert _counts(result) == _truth_counts(g, t[-1] - t[0] + 1.0), (seed, with_stretch)
