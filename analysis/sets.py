@@ -193,11 +193,11 @@ class SetBuilder:
         closed: list[ClosedSet] = []
         if self.open and m.start_s - self.open[-1].end_s >= SET_GAP_S:
             closed = self.close()  # after a rest a movement is judged on its own
+        if m.rest_quiet:
+            self._rest_level = m.rest_n
         if not self.open:
             # The level the band rests at before whatever starts now (see _swings).
             self._base = m.rest_n if self._rest_level is None else self._rest_level
-        if m.rest_quiet:
-            self._rest_level = m.rest_n
         # Fidgeting (tugs, sway) is dropped at once so that it never bridges two sets.
         # Alone after a rest, a slow small movement may be the first rep of a lighter
         # exercise: it opens a set, judged when the set closes.
