@@ -125,13 +125,12 @@ def analyze_window(
         if tg[p] <= after_s:
             continue
         if tg[vl] < after_s:
-            # The previous window already reported the movement before: start from the
-            # lowest point between its end and this peak. Its rest is still the valley
-            # between the two: back to back, the reported end of the one before may lie
-            # on this one's rise (its level there is no rest).
-            valley = float(np.min(y_seg[vl:p + 1]))
+            # The previous window already reported the movement before: the fits start
+            # after its end. The rest stays the lowest point before this peak: back to
+            # back, the reported end of the one before may lie on this one's rise (its
+            # level there is no rest).
+            low_l = float(np.min(y_seg[vl:p + 1]))
             vl = min(int(np.searchsorted(tg, after_s)), p)
-            low_l = min(valley, float(np.min(y_seg[vl:p + 1])))
             amp = top - min(low_l, low_r)
         mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp, noise)
         if mv is not None:
