@@ -255,6 +255,10 @@ class Detector:
     def _thr(self) -> float:
         return max(0.3, 8.0 * self.sigma)
 
+    def _calm_floor(self) -> float:
+        """Quiet range under which the band counts as calm, whatever the excursion."""
+        return max(6.0 * self.sigma, _CALM_REST * self._rest_q)
+
     def _chunks(self, i: int, n: int) -> list[tuple[int, int]]:
         # Growing chunks: a scan costs about the distance to its hit, not the batch length
         # (longer first chunks when the features are precomputed: fewer numpy calls).
@@ -329,16 +333,15 @@ class Detector:
             if n > k:
                 return False
             shared = qseg[n - 1:k]
-            if float(shared.max()) - float(shared.min()) < max(
-                    6.0 * self.sigma, 0.03 * amp_hi, _CALM_REST * self._rest_q):
+            if float(shared.max()) - float(shared.min()) < max(self._calm_floor(),
+                                                                 0.03 * amp_hi):
                 # Some sample may be calm. Without a scan only when every sample is old,
                 # below half and calm, and the count stays short of a cut.
                 settled = self._settled + n
                 if not (age0 >= self._k_age and hi - rest < 0.5 * amp_lo
                         and settled < self._k_settle
                         and float(qseg.max()) - float(qseg.min())
-                        < max(6.0 * self.sigma, 0.03 * amp_lo,
-                              _CALM_REST * self._rest_q)):
+                        < max(self._calm_floor(), 0.03 * amp_lo)):
                     return False
         if any_low is None:
             peak = np.maximum.accumulate(np.maximum(m, peak0))
@@ -391,8 +394,7 @@ class Detector:
                 # resetting the count; 3% of the excursion per quiet window is slower than
                 # any rep's return).
                 if old:
-                    calm = qrange < np.maximum(np.maximum(6.0 * self.sigma, 0.03 * amp),
-                                               _CALM_REST * self._rest_q)
+                    calm = qrange < np.maximum(self._calm_floor(), 0.03 * amp)
                     settled = _run_lengths(calm & half, self._settled)
                 else:
                     settled = np.zeros(len(m), dtype=np.int64)
