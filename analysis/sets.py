@@ -94,6 +94,12 @@ LIGHT_SET_MIN_REPS = 6
 LIGHT_SET_MIN_S = 1.2
 LIGHT_SET_FLOOR = 0.12
 LIGHT_SET_RETURN = 0.15
+# Reps of these exercises take time: a "set" of fewer than BRIEF_SET_MAX_REPS full
+# movements, under BRIEF_SET_FRACTION of the sets before, whose full movements last on
+# median under BRIEF_REP_S is quick pulls (a tug, repositioning, a leg swing), not reps.
+BRIEF_REP_S = 1.6
+BRIEF_SET_MAX_REPS = 8
+BRIEF_SET_FRACTION = 0.8
 
 
 def _rep_like(mv: list[Movement], typ: float) -> bool:
@@ -117,6 +123,20 @@ def _swings(mv: list[Movement], base: float) -> bool:
     under ``SWING_RISE_FRACTION`` of their range above that level."""
     rise = np.array([(m.rest_n + m.range_n - base) / m.range_n for m in mv])
     return bool(median(rise) < SWING_RISE_FRACTION)
+
+
+def _brief(mv: list[Movement], typ: float) -> bool:
+    """The full movements last on median under ``BRIEF_REP_S``: quick pulls, not reps."""
+    d = np.array([m.duration_s for m in mv if m.range_n >= PARTIAL_FRACTION * typ])
+    return bool(len(d) and median(d) < BRIEF_REP_S)
+
+
+def _rest_moved(last: Movement, m: Movement, typ: float) -> bool:
+    """``m`` starts from a rest level that is not where ``last`` came back to, by more
+    than ``PARTIAL_FRACTION`` of the set's typical range: the band was taken off or
+    re-wrapped in between, which ends a set (reps come back to their rest)."""
+    after = last.rest_after_n if last.rest_after_n is not None else last.rest_n
+    return abs(m.rest_n - after) > PARTIAL_FRACTION * typ
 
 
 def moves_the_rest(m: Movement, fraction: float = 0.5) -> bool:
@@ -208,6 +228,8 @@ class SetBuilder:
         if self.open and max(x.range_n for x in self.open) < FIDGET_FRACTION * m.range_n:
             self.open = []  # what came before was fidgeting next to this movement
         if self.open and ref is not None and m.range_n < PARTIAL_FRACTION * ref:
+            if m.duration_s < FIDGET_MAX_S:
+                return closed  # a brief tug: dropped at closing anyway, it must not bridge
             if moves_the_rest(m, REST_SHIFT_FRACTION):
                 return closed  # a band re-wrapped, not a failed attempt: no rep, no delay
             if m.duration_s - m.pause_s >= SET_GAP_S:
@@ -217,7 +239,8 @@ class SetBuilder:
             gap = m.start_s - self.open[-1].end_s
             if FAIL_GAP_S <= gap < SET_GAP_S:
                 return closed  # a tug well after the set, not a failed attempt
-        if self.should_close(m):
+        if self.should_close(m) or (self.open and ref is not None
+                                    and _rest_moved(self.open[-1], m, ref)):
             closed += self.close()
         self.open.append(m)
         return closed
@@ -270,11 +293,21 @@ class SetBuilder:
         if ref is not None:
             ref_hi = max(ref, self.accepted_ranges[-1])
             n_full = int(np.sum(ranges >= PARTIAL_FRACTION * typ))
+            # The level the band rested at before the first full movement: the last quiet
+            # rest up to it (fidgets before a set may leave the band at another level).
+            base = self._base
+            for m in mv:
+                if m.rest_quiet:
+                    base = m.rest_n
+                if m.range_n >= PARTIAL_FRACTION * typ:
+                    break
             if ((typ < 0.5 * FIDGET_SET_FRACTION * ref and not _rep_like(mv, typ))
                     or (typ < SMALL_SET_FRACTION * ref_hi
                         and n_full < max(FEW_MOVEMENTS, len(mv) / 2))
                     or typ < LIGHT_SET_FLOOR * ref
-                    or (typ < SMALL_SET_FRACTION * ref_hi and _swings(mv, self._base))):
+                    or (typ < SMALL_SET_FRACTION * ref_hi and _swings(mv, base))
+                    or (n_full < BRIEF_SET_MAX_REPS and typ < BRIEF_SET_FRACTION * ref_hi
+                        and _brief(mv, typ))):
                 return []
         kept: list[tuple[Movement, bool]] = []
         first_full = next((m for m in mv if m.range_n >= PARTIAL_FRACTION * typ), None)

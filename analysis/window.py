@@ -98,8 +98,16 @@ def analyze_window(
     rng_all = hi_all - lo_all
     prom = max(_MIN_PROMINENCE * rng_all, 6.0 * noise, 0.3, min_range)
     peaks = peaks_by_prominence(y_seg, prom)
+    # A window cut while the band is up (the detector's checkpoint inside a long
+    # activity: a hold after a band re-adjusted to a higher rest) ends on a rise that is
+    # no peak yet: carry it, from the lowest point after the last peak, to the next window.
+    tail = int(peaks[-1]) if len(peaks) else 0
+    foot = tail + int(np.argmin(y_seg[tail:]))
+    rising_at_end: float | None = None
+    if y_seg[-1] - lo_all > 0.5 * rng_all and y_seg[-1] - y_seg[foot] > prom:
+        rising_at_end = float(tg[foot])
     if len(peaks) == 0:
-        return WindowResult([], None)
+        return WindowResult([], rising_at_end)
     peaks = _merge_high_valleys(y_seg, peaks, lo_all)
     # Valleys between consecutive peaks (and the window edges).
     bounds = [0]
@@ -136,7 +144,7 @@ def analyze_window(
         if mv is not None:
             movements.append(mv)
     _ = rest_n
-    return WindowResult(movements, carry)
+    return WindowResult(movements, carry if carry is not None else rising_at_end)
 
 
 def _merge_high_valleys(y: np.ndarray, peaks: np.ndarray, floor: float) -> np.ndarray:
