@@ -222,7 +222,10 @@ class SetBuilder:
         # Alone after a rest, a slow small movement may be the first rep of a lighter
         # exercise: it opens a set, judged when the set closes.
         ref = self.context_range()
-        if ref is not None and m.range_n < FIDGET_FRACTION * ref and (
+        rel = self._relative_to_open(m)
+        if rel is None and ref is not None:
+            rel = m.range_n / ref
+        if rel is not None and rel < FIDGET_FRACTION and (
                 self.open or m.duration_s < LIGHT_SET_MIN_S):
             return closed
         if self.open and max(x.range_n for x in self.open) < FIDGET_FRACTION * m.range_n:
@@ -245,6 +248,15 @@ class SetBuilder:
         self.open.append(m)
         return closed
 
+    def _relative_to_open(self, m: Movement) -> float | None:
+        """``m``'s range over the open set's typical range, by stretch when every
+        movement has it (None without an open set): partial reps are defined on the
+        movement, and a stiffening band makes a small stretch a smaller share of force."""
+        if not self.open or m.range_mm is None or any(x.range_mm is None for x in self.open):
+            return None
+        typ = typical_range(np.array([x.range_mm for x in self.open]))
+        return m.range_mm / typ if typ > 0 else None
+
     def reference_range(self) -> float | None:
         return median(np.asarray(self.accepted_ranges)) if self.accepted_ranges else None
 
@@ -255,9 +267,14 @@ class SetBuilder:
         prev = self.reference_range()
         if len(ranges) == 1 and prev is not None:
             ref = prev
-        if m.range_n < FIDGET_FRACTION * ref:
+        rel = m.range_n / ref if ref > 0 else 0.0
+        mm = [x.range_mm for x in self.open] + [m.range_mm]
+        if len(mm) > 1 and m.range_mm is not None and all(x is not None for x in mm):
+            typ_mm = typical_range(np.array(mm))
+            rel = m.range_mm / typ_mm if typ_mm > 0 else rel  # as at closing
+        if rel < FIDGET_FRACTION:
             return None
-        return m.range_n < PARTIAL_FRACTION * ref
+        return rel < PARTIAL_FRACTION
 
     def close(self) -> list[ClosedSet]:
         """Close the open set (if any) and return it (empty when it was fidgeting)."""
@@ -311,8 +328,13 @@ class SetBuilder:
                 return []
         kept: list[tuple[Movement, bool]] = []
         first_full = next((m for m in mv if m.range_n >= PARTIAL_FRACTION * typ), None)
+        mm = [m.range_mm for m in mv]
+        typ_mm = (typical_range(np.array(mm)) if all(x is not None for x in mm)
+                  else 0.0)
         for m in mv:
             ratio = m.range_n / typ if typ > 0 else 0.0
+            if typ_mm > 0 and m.range_mm is not None:
+                ratio = m.range_mm / typ_mm  # by stretch, when the band has it
             brief = ratio < PARTIAL_FRACTION and m.duration_s < FIDGET_MAX_S
             if ratio < FIDGET_FRACTION or brief:
                 continue

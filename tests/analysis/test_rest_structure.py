@@ -323,3 +323,23 @@ def test_a_band_taken_off_between_two_sets_does_not_join_them() -> None:
     # rest far from where the set's last rep came back to ends the set.
     t, f, g = _fourth(11000, base=11000)
     assert _counts(analyze(t, f)) == _truth_counts(g, t[-1] - t[0] + 1.0)
+
+
+def test_a_partial_rep_is_judged_by_stretch_when_the_band_has_it() -> None:
+    # A stiffening band: a quarter of the stretch is an eighth of the force. A partial rep
+    # (defined on the movement) of 25% of the reps' stretch is 12.5% of their force, under
+    # the share below which a movement is fidgeting: with stretch it is a partial rep.
+    # (Simulator seeds 3000/7000/11000 lost 1 rep in 300-500 this way.)
+    t, _ = _session(60.0, 12)
+    rng = np.random.default_rng(12)
+    x = 60.0 * sum((_bump(t, 3.0 + 4.5 * k, 1.3, 0.6, 1.5) for k in range(8)),
+                   np.zeros_like(t))
+    x += 15.0 * _bump(t, 3.0 + 4.5 * 8, 1.0, 0.2, 1.0)  # a failed last attempt
+    f = 6.0 + 0.2 * (x + x * x / 30.0) + rng.normal(0.0, 0.05, len(t))
+    s = x + rng.normal(0.0, 0.05, len(t))
+    with_stretch = analyze(t, f, s)
+    last = with_stretch.reps[-1]
+    assert len(with_stretch.reps) == 9 and last.partial
+    assert last.range_mm is not None and abs(last.range_mm - 15.0) < 2.0
+    assert [s.rep_count for s in with_stretch.sets] == [8]
+    assert [s.rep_count for s in analyze(t, f).sets] == [8]
