@@ -71,6 +71,13 @@ FIDGET_SET_FRACTION = 0.3
 # good share of the sets before (a real set of another exercise has several reps).
 SMALL_SET_FRACTION = 0.45
 FEW_MOVEMENTS = 4
+# ... and one of fewer than FEW_MOVEMENTS full movements is, unless its range is this
+# share of the sets before (true sets that short, in four models: 1.0x and more).
+FEW_SET_FRACTION = 0.6
+# Reps come back to one rest: a small set whose full movements start from rest levels
+# scattered by more than this share of its range (median absolute deviation; true sets:
+# at most 0.05 in four models) is repositioning and shifting in the rest.
+REST_SCATTER_FRACTION = 0.1
 # Failed (partial) attempts follow the set's last rep within FAIL_GAP_S; a small movement
 # later than that is fidgeting in the rest and must not hold the set open.
 FAIL_GAP_S = 5.0
@@ -123,6 +130,14 @@ def _swings(mv: list[Movement], base: float) -> bool:
     under ``SWING_RISE_FRACTION`` of their range above that level."""
     rise = np.array([(m.rest_n + m.range_n - base) / m.range_n for m in mv])
     return bool(median(rise) < SWING_RISE_FRACTION)
+
+
+def _scattered(mv: list[Movement], typ: float) -> bool:
+    """The full movements start from rest levels scattered by more than
+    ``REST_SCATTER_FRACTION`` of the typical range: no common rest, no set of reps."""
+    rests = np.array([m.rest_n for m in mv if m.range_n >= PARTIAL_FRACTION * typ])
+    return bool(len(rests) and median(np.abs(rests - median(rests)))
+                > REST_SCATTER_FRACTION * typ)
 
 
 def _brief(mv: list[Movement], typ: float) -> bool:
@@ -321,6 +336,8 @@ class SetBuilder:
             if ((typ < 0.5 * FIDGET_SET_FRACTION * ref and not _rep_like(mv, typ))
                     or (typ < SMALL_SET_FRACTION * ref_hi
                         and n_full < max(FEW_MOVEMENTS, len(mv) / 2))
+                    or (typ < FEW_SET_FRACTION * ref_hi and n_full < FEW_MOVEMENTS)
+                    or (typ < SMALL_SET_FRACTION * ref_hi and _scattered(mv, typ))
                     or typ < LIGHT_SET_FLOOR * ref
                     or (typ < SMALL_SET_FRACTION * ref_hi and _swings(mv, base))
                     or (n_full < BRIEF_SET_MAX_REPS and typ < BRIEF_SET_FRACTION * ref_hi
