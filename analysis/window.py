@@ -45,6 +45,8 @@ _PLATEAU_FIT_S = 1.0  # each side's fit reaches this far into the plateau
 _HOLD_PLATEAU_FIT_S = 0.5  # ... into the top of a hold (longer than _AVERAGE_MAX_TOP_S)
 _EDGE_S = 1.0  # a long top's ends are judged against the highest point this close
 _MERGE_VALLEY = 0.6  # of the excursion: a valley higher than this is not a return to rest
+_REST_S = 1.0  # a quiet stretch this long before a movement, well below its top, is a rest
+_REST_DROP = 0.25  # ... "well below": by this share of the excursion from the window's floor
 # A short top (up to this long above 95%) may be a slow turning point rather than a
 # pause: both readings are fitted and the smaller residual wins.
 _TURN_CHECK_MAX_S = 1.0
@@ -108,9 +110,14 @@ def analyze_window(
         rising_at_end = float(tg[foot])
     if len(peaks) == 0:
         return WindowResult([], rising_at_end)
-    peaks = _merge_high_valleys(y_seg, peaks, lo_all)
+    peaks = _merge_high_valleys(y_seg, peaks, lo_all, noise)
     # Valleys between consecutive peaks (and the window edges).
     bounds = [0]
+    level, begins = _rest_before(y_seg, 0, int(peaks[0]), lo_all, noise)
+    if begins >= 0 and level - lo_all > _REST_DROP * (float(y_seg[peaks[0]]) - lo_all):
+        # The band rested well above the window's floor before the first movement (put
+        # back on tighter after hanging slack): the movement rises from there.
+        bounds[0] = begins
     for a, b in itertools.pairwise(peaks):
         bounds.append(a + int(np.argmin(y_seg[a:b + 1])))
     bounds.append(len(y_seg) - 1)
@@ -147,23 +154,47 @@ def analyze_window(
     return WindowResult(movements, carry if carry is not None else rising_at_end)
 
 
-def _merge_high_valleys(y: np.ndarray, peaks: np.ndarray, floor: float) -> np.ndarray:
+def _merge_high_valleys(y: np.ndarray, peaks: np.ndarray, floor: float,
+                        noise: float) -> np.ndarray:
     """One movement per return towards rest: peaks whose valley stays high are one top.
 
     Deep breathing on a long hold (amplified by the band's stiffening) can dip by more
     than the prominence threshold, but the person never lets the band go back: a valley
     above ``_MERGE_VALLEY`` of the lower peak's excursion is part of the top, not the end
-    of a movement. The highest of the merged peaks stands for the top.
+    of a movement. The highest of the merged peaks stands for the top. The excursion is
+    measured from the rest the movements rose from (see :func:`_rest_before`), not from
+    the lowest point of the window: a band slack for a while, then re-wrapped tighter,
+    puts reps on a rest far above the window's floor, and all their valleys looked high.
     """
     merged = [int(peaks[0])]
+    base = _rest_before(y, 0, int(peaks[0]), floor, noise)[0]
     for q in peaks[1:]:
         prev = merged[-1]
         valley = float(np.min(y[prev:q + 1]))
-        if valley - floor > _MERGE_VALLEY * (min(float(y[prev]), float(y[q])) - floor):
+        if valley - base > _MERGE_VALLEY * (min(float(y[prev]), float(y[q])) - base):
             merged[-1] = prev if y[prev] >= y[q] else int(q)
         else:
             merged.append(int(q))
+            base = _rest_before(y, prev, int(q), base, noise)[0]
     return np.asarray(merged, dtype=np.int64)
+
+
+def _rest_before(y: np.ndarray, stop: int, p: int, floor: float, noise: float
+                 ) -> tuple[float, int]:
+    """The level the band rested at before the peak ``p`` and where that rest begins: the
+    nearest quiet stretch of ``_REST_S`` between ``stop`` and ``p`` lying well below the
+    peak (a still moment at the top of a hold is no rest), not lower than ``floor``;
+    ``(floor, -1)`` when there is none."""
+    w = int(_REST_S * GRID_HZ)
+    seg = np.ascontiguousarray(y[stop:p + 1][::-1])
+    amp = float(y[p]) - floor
+    if len(seg) <= w or amp <= 0:
+        return floor, -1
+    tol = max(0.04 * amp, 5.0 * noise)
+    k = first_quiet_run(seg, w, tol, float(y[p]) - _REST_DROP * amp)
+    if k < 0:
+        return floor, -1
+    return max(floor, median(seg[k:k + w])), p - k - w + 1
 
 
 def _crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int:

@@ -361,3 +361,17 @@ def test_movements_from_scattered_rest_levels_are_not_a_set() -> None:
     # but each starts from another level (-0.05 to 1.9 N). Reps come back to one rest.
     t, f, g = _fourth(3023, base=3000)
     assert _counts(analyze(t, f)) == _truth_counts(g, t[-1] - t[0] + 1.0)
+
+
+def test_reps_on_a_band_re_tightened_after_hanging_slack_are_reps() -> None:
+    # gen_model_e seed 7000 (the fifth model, written without reading the analysis),
+    # 306-388 s: the band hangs slack (0 N) while the person repositions, is put back on
+    # at 18 N, and a set of 10 N reps follows. The detector's rest was the slack band, so
+    # the set was one window whose floor was 0 N: every valley between reps (at 18 N) sat
+    # above 60% of the excursion from there, and the reps were merged into one long "top"
+    # (read as a hold or lost). The excursion is measured from the rest they rose from.
+    t, f = _session(120.0, 13)
+    f -= 6.0 * ((t > 5.0) & (t < 20.0))  # slack: 0 N
+    f += 12.0 * np.clip((t - 20.0) / 0.5, 0.0, 1.0)  # back on, tighter: 18 N
+    f += _set(t, 35.0, 10, 10.0)
+    assert _counts(analyze(t, f)) == [("reps", 10)]
