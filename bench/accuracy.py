@@ -13,7 +13,11 @@ Recordings come from three independent models:
 - a fourth generator (``tests/analysis/gen_model_d.py``), also written without looking
   at the analysis (round 7): jerk-limited, Bezier, spline and superellipse velocity
   profiles, a Gent rubber band with Mullins softening and power-law relaxation, a
-  sigma-delta load cell with bit-flip spikes, packet time stamps and radio dropouts.
+  sigma-delta load cell with bit-flip spikes, packet time stamps and radio dropouts;
+- a fifth generator (``tests/analysis/gen_model_e.py``), also written without looking at
+  the analysis (round 8): minimum-variance muscle-driven phases, a Yeoh band with
+  fractional viscosity and fabric friction, a bridge amplifier with aliased mains pickup
+  and clipping, bursty frame loss with host time stamps, bands left slack in the rest.
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
@@ -41,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from analysis.csvio import read_recording  # noqa: E402
 from analysis.offline import analyze  # noqa: E402
 from analysis.scoring import Score  # noqa: E402
-from tests.analysis import gen_model, gen_model_c, gen_model_d  # noqa: E402
+from tests.analysis import gen_model, gen_model_c, gen_model_d, gen_model_e  # noqa: E402
 
 SET_GAP_S = 7.0
 
@@ -156,6 +160,7 @@ def _run_model(module: Any) -> Any:
 run_gen = _run_model(gen_model)
 run_third = _run_model(gen_model_c)
 run_fourth = _run_model(gen_model_d)
+run_fifth = _run_model(gen_model_e)
 
 
 ROWS = [
@@ -198,14 +203,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40, help="recordings per model")
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth"], default=None)
+    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth"],
+                    default=None)
     args = ap.parse_args()
     for model, runner in (("simulator (firmware_sim)", run_sim),
                           ("independent generator (tests/analysis/gen_model.py)", run_gen),
                           ("third generator (tests/analysis/gen_model_c.py)", run_third),
-                          ("fourth generator (tests/analysis/gen_model_d.py)", run_fourth)):
+                          ("fourth generator (tests/analysis/gen_model_d.py)", run_fourth),
+                          ("fifth generator (tests/analysis/gen_model_e.py)", run_fifth)):
         wanted = {"sim": "simulator", "gen": "independent", "third": "third",
-                  "fourth": "fourth"}.get(args.only or "", "")
+                  "fourth": "fourth", "fifth": "fifth"}.get(args.only or "", "")
         if not model.startswith(wanted):
             continue
         ours, force, base = Score(), Score(), Score()
