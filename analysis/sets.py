@@ -85,6 +85,10 @@ HOLD_MIN_FRACTION = 0.25
 # A hold comes back down: its top above the rest after it by at least this share of its
 # range, else the "hold" is the rest moving up (a band re-wrapped tighter).
 HOLD_RETURN_FRACTION = 0.5
+# Moving into a hold and out of it are deliberate movements of the limb (true holds, in
+# five models: the longer of the two >= 1.1 s); a band tensioned by hand and let go again
+# (re-adjusted in the rest) rises and falls in well under a second.
+HOLD_MIN_MOVE_S = 0.8
 # A small movement whose rest after differs from the rest before by more than this share
 # of its range is a re-wrap of the band (a failed attempt starts and ends at rest).
 REST_SHIFT_FRACTION = 0.5
@@ -302,6 +306,9 @@ class SetBuilder:
             # looks like a hold, but far weaker than anything done in the session.
             if ref is not None and mv[0].range_n < HOLD_MIN_FRACTION * max(
                     ref, self.accepted_ranges[-1]):
+                return []
+            if max(mv[0].top_start_s - mv[0].start_s,
+                   mv[0].end_s - mv[0].top_end_s) < HOLD_MIN_MOVE_S:
                 return []
             after = mv[0].rest_after_n
             if after is not None and (
