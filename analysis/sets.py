@@ -150,12 +150,13 @@ def _brief(mv: list[Movement], typ: float) -> bool:
     return bool(len(d) and median(d) < BRIEF_REP_S)
 
 
-def _rest_moved(last: Movement, m: Movement, typ: float) -> bool:
-    """``m`` starts from a rest level that is not where ``last`` came back to, by more
-    than ``PARTIAL_FRACTION`` of the set's typical range: the band was taken off or
-    re-wrapped in between, which ends a set (reps come back to their rest)."""
-    after = last.rest_after_n if last.rest_after_n is not None else last.rest_n
-    return abs(m.rest_n - after) > PARTIAL_FRACTION * typ
+def _rest_moved(open_set: list[Movement], m: Movement, typ: float) -> bool:
+    """``m`` starts from a rest level that is not the one the open set's last reps rose
+    from (median of the last three: one rest read on the next rise, back to back, does
+    not count), by more than ``PARTIAL_FRACTION`` of the set's typical range: the band
+    was taken off or re-wrapped in between, which ends a set (reps share their rest)."""
+    rest = median(np.array([x.rest_n for x in open_set[-3:]]))
+    return abs(m.rest_n - rest) > PARTIAL_FRACTION * typ
 
 
 def moves_the_rest(m: Movement, fraction: float = 0.5) -> bool:
@@ -262,7 +263,7 @@ class SetBuilder:
             if FAIL_GAP_S <= gap < SET_GAP_S:
                 return closed  # a tug well after the set, not a failed attempt
         if self.should_close(m) or (self.open and ref is not None
-                                    and _rest_moved(self.open[-1], m, ref)):
+                                    and _rest_moved(self.open, m, ref)):
             closed += self.close()
         self.open.append(m)
         return closed
@@ -347,7 +348,8 @@ class SetBuilder:
                     or (typ < SMALL_SET_FRACTION * ref_hi and _scattered(mv, typ))
                     or typ < LIGHT_SET_FLOOR * ref
                     or (typ < SMALL_SET_FRACTION * ref_hi and _swings(mv, base))
-                    or (n_full < BRIEF_SET_MAX_REPS and typ < BRIEF_SET_FRACTION * ref_hi
+                    or (n_full < BRIEF_SET_MAX_REPS
+                        and (typ < BRIEF_SET_FRACTION * ref_hi or n_full < FEW_MOVEMENTS)
                         and _brief(mv, typ))):
                 return []
         kept: list[tuple[Movement, bool]] = []

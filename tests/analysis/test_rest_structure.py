@@ -387,3 +387,31 @@ def test_a_band_tensioned_by_hand_in_the_rest_is_not_a_hold() -> None:
     f += 9.0 * _bump(t, 60.0, 0.3, 25.0, 0.3)  # the band taken up by hand, then let go
     f += 20.0 * _bump(t, 110.0, 1.5, 20.0, 1.5)  # a real hold
     assert _counts(analyze(t, f)) == [("reps", 8), ("hold", 0)]
+
+
+def _fifth(seed: int, base: int = 7000) -> tuple[np.ndarray, np.ndarray, Any]:
+    """gen_model_e recording ``seed`` at the rate bench/accuracy.py draws for it."""
+    from tests.analysis import gen_model_e
+
+    rng = np.random.default_rng(base)
+    rate = [float(rng.uniform(20.0, 200.0)) for _ in range(seed - base + 1)][-1]
+    g = gen_model_e.generate(seed, gen_model_e.GenConfig(rate_hz=rate))
+    return g.time_s, g.force_n, g
+
+
+def test_one_quick_pull_as_large_as_a_rep_is_not_a_set() -> None:
+    # gen_model_e seed 7000, 28118-28126: repositioning, a pull of 23 N (as large as the
+    # reps) lasting 1.2 s and a smaller one, read as a set of one rep. A set of fewer than
+    # 4 full movements that are all quick is pulls, whatever their size.
+    t, f, g = _fifth(7000)
+    assert _counts(analyze(t, f, g.stretch_mm)) == _truth_counts(g, t[-1] - t[0] + 1.0)
+
+
+def test_one_rest_read_on_the_next_rise_does_not_split_a_set() -> None:
+    # gen_model_e seed 7017, 1906-1913 s: back to back, the rest after one rep was read on
+    # the next one's rise (12.9 N instead of 4.7 N), and the set was cut there as if the
+    # band had been re-wrapped. The set's rest is that of its last reps.
+    t, f, g = _fifth(7017)
+    result = analyze(t, f, g.stretch_mm)
+    assert _counts(result)[0] == ("reps", 10)
+    assert abs(result.sets[1].start_s - g.truth["sets"][1]["start_s"]) < 1.0
