@@ -62,6 +62,10 @@ from analysis.types import Movement
 from bandsense.model import Hold, Rep, SetSummary
 
 SET_GAP_S = 7.0
+# A movement at either end of a set lasting under this share of the set's typical rep is
+# a pull in the rest (repositioning, a tug), not a rep nor a failed attempt: attempts are
+# slow struggles (true reps and attempts at the ends of sets, in five models: >= 0.36).
+EDGE_PULL_FRACTION = 0.35
 HOLD_MIN_S = 5.0
 PARTIAL_FRACTION = 0.5
 FIDGET_FRACTION = 0.14
@@ -142,6 +146,21 @@ def _scattered(mv: list[Movement], typ: float) -> bool:
     rests = np.array([m.rest_n for m in mv if m.range_n >= PARTIAL_FRACTION * typ])
     return bool(len(rests) and median(np.abs(rests - median(rests)))
                 > REST_SCATTER_FRACTION * typ)
+
+
+def _without_edge_pulls(kept: list[tuple[Movement, bool]]) -> list[tuple[Movement, bool]]:
+    """``kept`` less the brief pulls at its start and end (see ``EDGE_PULL_FRACTION``),
+    judged against the median duration of its full movements (at least 3 of them)."""
+    full = np.array([m.duration_s for m, partial in kept if not partial])
+    if len(full) < 3:
+        return kept
+    limit = EDGE_PULL_FRACTION * median(full)
+    a, b = 0, len(kept)
+    while a < b and kept[a][0].duration_s < limit:
+        a += 1
+    while b > a and kept[b - 1][0].duration_s < limit:
+        b -= 1
+    return kept[a:b]
 
 
 def _brief(mv: list[Movement], typ: float) -> bool:
@@ -368,6 +387,7 @@ class SetBuilder:
                     and m.end_s <= first_full.start_s - FAIL_GAP_S):
                 continue  # small pulls well before the set's first rep: not attempts
             kept.append((m, ratio < PARTIAL_FRACTION))
+        kept = _without_edge_pulls(kept)
         if not kept or all(m.duration_s < FIDGET_MAX_S for m, _ in kept):
             return []
         self.accepted_ranges.append(typ)

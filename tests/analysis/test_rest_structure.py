@@ -415,3 +415,17 @@ def test_one_rest_read_on_the_next_rise_does_not_split_a_set() -> None:
     result = analyze(t, f, g.stretch_mm)
     assert _counts(result)[0] == ("reps", 10)
     assert abs(result.sets[1].start_s - g.truth["sets"][1]["start_s"]) < 1.0
+
+
+def test_quick_pulls_at_either_end_of_a_set_are_not_attempts() -> None:
+    # gen_model_c/d/e: repositioning just before a set or right after it, pulls of a
+    # second or less next to reps of 3-5 s, joined the set as partial (or full) reps.
+    # Failed attempts are slow struggles: at the ends of true sets in five models they
+    # lasted at least 36% of the set's typical rep; these pulls under 30%.
+    t, f = _session(80.0, 15)
+    f += _set(t, 6.0, 8, 20.0)  # reps of 3.4 s from 6 s, the last ends at 40.9 s
+    f += 8.0 * _bump(t, 3.0, 0.4, 0.1, 0.4)  # a pull 2 s before the first rep
+    f += 12.0 * _bump(t, 42.5, 0.4, 0.1, 0.4)  # and one right after the last
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8)]
+    assert len(result.reps) == 8
