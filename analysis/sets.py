@@ -201,6 +201,19 @@ def typical_range(ranges: np.ndarray) -> float:
     return median(big)
 
 
+def _typical_mm(mv: list[Movement]) -> float | None:
+    """Typical stretch range of ``mv``, None unless every movement has stretch.
+
+    Partial reps and fidgeting are judged on it when the band has stretch: the truth
+    defines a partial rep on the movement, and a stiffening band makes a quarter of the
+    stretch an eighth of the force."""
+    mm = [m.range_mm for m in mv]
+    if not mm or any(x is None for x in mm):
+        return None
+    typ = typical_range(np.array(mm, dtype=float))
+    return typ if typ > 0 else None
+
+
 def _slope(y: np.ndarray) -> float:
     """Least-squares slope of ``y`` against its index (np.polyfit's degree-1 term, in
     closed form: polyfit's SVD costs ~100 us per set)."""
@@ -289,12 +302,9 @@ class SetBuilder:
 
     def _relative_to_open(self, m: Movement) -> float | None:
         """``m``'s range over the open set's typical range, by stretch when every
-        movement has it (None without an open set): partial reps are defined on the
-        movement, and a stiffening band makes a small stretch a smaller share of force."""
-        if not self.open or m.range_mm is None or any(x.range_mm is None for x in self.open):
-            return None
-        typ = typical_range(np.array([x.range_mm for x in self.open]))
-        return m.range_mm / typ if typ > 0 else None
+        movement has it (None without an open set or stretch)."""
+        typ = _typical_mm(self.open) if self.open else None
+        return None if typ is None or m.range_mm is None else m.range_mm / typ
 
     def reference_range(self) -> float | None:
         return median(np.asarray(self.accepted_ranges)) if self.accepted_ranges else None
@@ -307,10 +317,9 @@ class SetBuilder:
         if len(ranges) == 1 and prev is not None:
             ref = prev
         rel = m.range_n / ref if ref > 0 else 0.0
-        mm = [x.range_mm for x in self.open] + [m.range_mm]
-        if len(mm) > 1 and m.range_mm is not None and all(x is not None for x in mm):
-            typ_mm = typical_range(np.array(mm))
-            rel = m.range_mm / typ_mm if typ_mm > 0 else rel  # as at closing
+        typ_mm = _typical_mm([*self.open, m]) if self.open else None
+        if typ_mm is not None and m.range_mm is not None:
+            rel = m.range_mm / typ_mm  # as at closing
         if rel < FIDGET_FRACTION:
             return None
         return rel < PARTIAL_FRACTION
@@ -373,12 +382,10 @@ class SetBuilder:
                 return []
         kept: list[tuple[Movement, bool]] = []
         first_full = next((m for m in mv if m.range_n >= PARTIAL_FRACTION * typ), None)
-        mm = [m.range_mm for m in mv]
-        typ_mm = (typical_range(np.array(mm)) if all(x is not None for x in mm)
-                  else 0.0)
+        typ_mm = _typical_mm(mv)
         for m in mv:
             ratio = m.range_n / typ if typ > 0 else 0.0
-            if typ_mm > 0 and m.range_mm is not None:
+            if typ_mm is not None and m.range_mm is not None:
                 ratio = m.range_mm / typ_mm  # by stretch, when the band has it
             brief = ratio < PARTIAL_FRACTION and m.duration_s < FIDGET_MAX_S
             if ratio < FIDGET_FRACTION or brief:
