@@ -17,7 +17,12 @@ Recordings come from three independent models:
 - a fifth generator (``tests/analysis/gen_model_e.py``), also written without looking at
   the analysis (round 8): minimum-variance muscle-driven phases, a Yeoh band with
   fractional viscosity and fabric friction, a bridge amplifier with aliased mains pickup
-  and clipping, bursty frame loss with host time stamps, bands left slack in the rest.
+  and clipping, bursty frame loss with host time stamps, bands left slack in the rest;
+- a sixth generator (``tests/analysis/gen_model_f.py``), also written without looking at
+  the analysis (round 8, after the rules found on the fifth): minimum torque-change,
+  sub-movement and cruise profiles, an Arruda-Boyce band with Payne-softened Maxwell
+  branches, a creeping load cell with stuck readings, rate switches, clock resyncs and
+  duplicated packets, supersets, rest-pauses in sets to failure.
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
@@ -45,7 +50,13 @@ sys.path.insert(0, str(ROOT))
 from analysis.csvio import read_recording  # noqa: E402
 from analysis.offline import analyze  # noqa: E402
 from analysis.scoring import Score  # noqa: E402
-from tests.analysis import gen_model, gen_model_c, gen_model_d, gen_model_e  # noqa: E402
+from tests.analysis import (  # noqa: E402
+    gen_model,
+    gen_model_c,
+    gen_model_d,
+    gen_model_e,
+    gen_model_f,
+)
 
 SET_GAP_S = 7.0
 
@@ -161,6 +172,7 @@ run_gen = _run_model(gen_model)
 run_third = _run_model(gen_model_c)
 run_fourth = _run_model(gen_model_d)
 run_fifth = _run_model(gen_model_e)
+run_sixth = _run_model(gen_model_f)
 
 
 ROWS = [
@@ -203,16 +215,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40, help="recordings per model")
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth"],
+    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth", "sixth"],
                     default=None)
     args = ap.parse_args()
     for model, runner in (("simulator (firmware_sim)", run_sim),
                           ("independent generator (tests/analysis/gen_model.py)", run_gen),
                           ("third generator (tests/analysis/gen_model_c.py)", run_third),
                           ("fourth generator (tests/analysis/gen_model_d.py)", run_fourth),
-                          ("fifth generator (tests/analysis/gen_model_e.py)", run_fifth)):
+                          ("fifth generator (tests/analysis/gen_model_e.py)", run_fifth),
+                          ("sixth generator (tests/analysis/gen_model_f.py)", run_sixth)):
         wanted = {"sim": "simulator", "gen": "independent", "third": "third",
-                  "fourth": "fourth", "fifth": "fifth"}.get(args.only or "", "")
+                  "fourth": "fourth", "fifth": "fifth",
+                  "sixth": "sixth"}.get(args.only or "", "")
         if not model.startswith(wanted):
             continue
         ours, force, base = Score(), Score(), Score()
