@@ -28,7 +28,7 @@ def crossing(y: np.ndarray, level: float, a: int, b: int) -> int:
 
 @njit(cache=True)
 def top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float, low_r: float,
-               frac: float, edge: int) -> tuple[int, int]:
+               frac: float, edge: int, relax: int) -> tuple[int, int]:
     """First and last index of the top (see analysis.window._top_region)."""
     top = y[pk]
     i_up = pk
@@ -53,6 +53,21 @@ def top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float, low_r: floa
                 p_r = i
     else:
         p_l = p_r = pk
+    if relax < edge and i_dn - i_up > 2 * relax:
+        # The departure end's own level, closer in: taken when the force between the
+        # reference and it relaxed (on average below their chord, decaying ever slower)
+        # rather than fell away (above the chord: a slow turning point's release).
+        lo = i_dn - relax
+        p2 = lo
+        for i in range(lo, i_dn + 1):
+            if y[i] > y[p2]:
+                p2 = i
+        if p2 > p_r and y[p2] < y[p_r]:
+            acc = 0.0
+            for i in range(p_r, p2 + 1):
+                acc += y[i]
+            if acc / (p2 - p_r + 1) <= 0.5 * (y[p_r] + y[p2]):
+                p_r = p2
     up = a
     lvl = low_l + frac * (y[p_l] - low_l)
     for i in range(p_l, a - 1, -1):

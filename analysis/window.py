@@ -44,6 +44,9 @@ _PLATEAU_S = 0.4  # a top at least this long is a plateau (else a turning point)
 _PLATEAU_FIT_S = 1.0  # each side's fit reaches this far into the plateau
 _HOLD_PLATEAU_FIT_S = 0.5  # ... into the top of a hold (longer than _AVERAGE_MAX_TOP_S)
 _EDGE_S = 1.0  # a long top's ends are judged against the highest point this close
+# ... and the departure end of any top against its highest point this close when the
+# force relaxed down to it (see _top_region).
+_RELAX_S = 0.5
 _MERGE_VALLEY = 0.6  # of the excursion: a valley higher than this is not a return to rest
 _REST_S = 1.0  # a quiet stretch this long before a movement, well below its top, is a rest
 _REST_DROP = 0.25  # ... "well below": by this share of the excursion from the window's floor
@@ -310,15 +313,25 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
 
 
 def _top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float, low_r: float,
-                frac: float) -> tuple[int, int]:
+                frac: float, relax: bool = False) -> tuple[int, int]:
     """First and last index of the top: above ``frac`` of the excursion at each end.
 
     Each end is judged against its *own* top (the highest point within ``_EDGE_S`` inside
     the outer 80% crossing), not the overall peak: a long top that sags, relaxes or
     breathes dips below a share of the peak in its middle, and the departure must not be
     read at the first dip.
+
+    With ``relax`` the departure end of a shorter top too is judged against its own
+    highest point within ``_RELAX_S`` when the force fell to it the way a band relaxes
+    (quickly, then ever slower: on average below the chord). A band's force relaxes by
+    up to ~10% of the range over a pause after arrival; judged against the peak, a 0.6 s
+    pause was above 95% for its first 0.4 s only and the fall's fit, starting there,
+    read the relaxation as the start of the release (pause ~0, eccentric ~pause too
+    long: fifth model on force, 51 of 1245 reps). A slow turning point's release falls
+    ever faster (above the chord) and keeps the peak as its reference.
     """
-    up, dn = top_region(y, a, pk, d, low_l, low_r, frac, int(_EDGE_S * GRID_HZ))
+    up, dn = top_region(y, a, pk, d, low_l, low_r, frac, int(_EDGE_S * GRID_HZ),
+                        int((_RELAX_S if relax else _EDGE_S) * GRID_HZ))
     return int(up), int(dn)
 
 
@@ -355,7 +368,9 @@ def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int
     """
     pk = int(np.argmax(y[max(p - 10, a): min(p + 11, d + 1)])) + max(p - 10, a)
     top = float(y[pk])
-    up95, dn95 = _top_region(y, a, pk, d, low_l, low_r, 0.95)
+    # (Relaxation judged on the 95% reading only: the 85% one below is already the
+    # reading of a top that sags.)
+    up95, dn95 = _top_region(y, a, pk, d, low_l, low_r, 0.95, relax=True)
     if (dn95 - up95) / GRID_HZ >= _PLATEAU_S:
         c1, e1 = _fit_plateau(tg, y, valid, a, d, up95, dn95, low_l, low_r, force)
         if (dn95 - up95) / GRID_HZ <= _TURN_CHECK_MAX_S and c1 is not None and e1 is not None:

@@ -209,7 +209,8 @@ def _reference_crossing(y: np.ndarray, level: float, a: int, b: int, forward: bo
 
 
 def _reference_top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float,
-                          low_r: float, frac: float, w: int) -> tuple[int, int]:
+                          low_r: float, frac: float, w: int, relax: int
+                          ) -> tuple[int, int]:
     top = float(y[pk])
     above_l = np.flatnonzero(y[a:pk + 1] >= low_l + 0.8 * (top - low_l))
     above_r = np.flatnonzero(y[pk:d + 1] >= low_r + 0.8 * (top - low_r))
@@ -221,6 +222,11 @@ def _reference_top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float,
         p_r = lo + int(np.argmax(y[lo:i_dn + 1]))
     else:
         p_l = p_r = pk
+    if relax < w and i_dn - i_up > 2 * relax:
+        lo = i_dn - relax
+        p2 = lo + int(np.argmax(y[lo:i_dn + 1]))
+        if p2 > p_r and y[p2] < y[p_r] and np.mean(y[p_r:p2 + 1]) <= 0.5 * (y[p_r] + y[p2]):
+            p_r = p2
     left = np.flatnonzero(y[a:p_l + 1] < low_l + frac * (float(y[p_l]) - low_l))
     right = np.flatnonzero(y[p_r:d + 1] < low_r + frac * (float(y[p_r]) - low_r))
     up = a + int(left[-1]) + 1 if len(left) else a
@@ -247,8 +253,9 @@ def test_crossing_and_top_region_match_numpy(seed: int) -> None:
     pk = int(np.argmax(y))
     a, d = max(pk - 300, 0), min(pk + 400, len(y) - 1)
     for frac in (0.85, 0.95):
-        assert top_region(y, a, pk, d, 5.0, 5.2, frac, 50) == _reference_top_region(
-            y, a, pk, d, 5.0, 5.2, frac, 50)
+        for relax in (50, 25):
+            assert top_region(y, a, pk, d, 5.0, 5.2, frac, 50, relax) == (
+                _reference_top_region(y, a, pk, d, 5.0, 5.2, frac, 50, relax))
     for level in (6.0, 20.0, 33.0, 99.0):
         assert _crossing(y, level, a, pk, True) == _reference_crossing(y, level, a, pk, True)
         assert _crossing(y, level, d, pk, False) == _reference_crossing(y, level, d, pk, False)
