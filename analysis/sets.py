@@ -93,6 +93,7 @@ HOLD_RETURN_FRACTION = 0.5
 # five models: the longer of the two >= 1.1 s); a band tensioned by hand and let go again
 # (re-adjusted in the rest) rises and falls in well under a second.
 HOLD_MIN_MOVE_S = 0.8
+HOLD_AFTER_REP_S = 3.0
 # A small movement whose rest after differs from the rest before by more than this share
 # of its range is a re-wrap of the band (a failed attempt starts and ends at rest).
 REST_SHIFT_FRACTION = 0.5
@@ -246,7 +247,21 @@ class SetBuilder:
         if not self.open:
             return False
         last = self.open[-1]
-        return m.start_s - last.end_s >= SET_GAP_S or is_hold(m) or is_hold(last)
+        if m.start_s - last.end_s >= SET_GAP_S:
+            return True
+        if is_hold(m):
+            return not self._absorbs(m)
+        # A hold ends its set; a long top absorbed among reps (see _absorbs) does not.
+        return is_hold(last) and len(self.open) == 1
+
+    def _absorbs(self, m: Movement) -> bool:
+        """A long top starting within ``HOLD_AFTER_REP_S`` of a rep at least half its size
+        is part of that set (a rep with a long pause, or reps run together), not a hold:
+        a hold is a set of its own, after a rest (no true hold in six models started
+        that close to a rep)."""
+        last = self.open[-1]
+        return (not is_hold(last) and m.start_s - last.end_s < HOLD_AFTER_REP_S
+                and last.range_n >= PARTIAL_FRACTION * m.range_n)
 
     def idle_close_due(self, now_s: float) -> bool:
         return bool(self.open) and now_s - self.open[-1].end_s >= SET_GAP_S
@@ -356,30 +371,10 @@ class SetBuilder:
         ranges = np.array([m.range_n for m in mv])
         typ = typical_range(ranges)
         ref = self.reference_range()
-        # Another exercise may have a much smaller range than the previous ones: a small
-        # set is fidgeting only if it is tiny, or small and unlike a set of reps.
-        if ref is not None:
-            ref_hi = max(ref, self.accepted_ranges[-1])
-            n_full = int(np.sum(ranges >= PARTIAL_FRACTION * typ))
-            # The level the band rested at before the first full movement: the last quiet
-            # rest up to it (fidgets before a set may leave the band at another level).
-            base = self._base
-            for m in mv:
-                if m.rest_quiet:
-                    base = m.rest_n
-                if m.range_n >= PARTIAL_FRACTION * typ:
-                    break
-            if ((typ < 0.5 * FIDGET_SET_FRACTION * ref and not _rep_like(mv, typ))
-                    or (typ < SMALL_SET_FRACTION * ref_hi
-                        and n_full < max(FEW_MOVEMENTS, len(mv) / 2))
-                    or (typ < FEW_SET_FRACTION * ref_hi and n_full < FEW_MOVEMENTS)
-                    or (typ < SMALL_SET_FRACTION * ref_hi and _scattered(mv, typ))
-                    or typ < LIGHT_SET_FLOOR * ref
-                    or (typ < SMALL_SET_FRACTION * ref_hi and _swings(mv, base))
-                    or (n_full < BRIEF_SET_MAX_REPS
-                        and (typ < BRIEF_SET_FRACTION * ref_hi or n_full < FEW_MOVEMENTS)
-                        and _brief(mv, typ))):
-                return []
+        # A long top absorbed among reps (see _absorbs) says nothing about whether the
+        # rest is a set of reps: the set is judged without it.
+        if ref is not None and self._fidgeting([m for m in mv if not is_hold(m)] or mv, ref):
+            return []
         kept: list[tuple[Movement, bool]] = []
         first_full = next((m for m in mv if m.range_n >= PARTIAL_FRACTION * typ), None)
         typ_mm = _typical_mm(mv)
@@ -399,6 +394,34 @@ class SetBuilder:
             return []
         self.accepted_ranges.append(typ)
         return [self._rep_set(kept)]
+
+    def _fidgeting(self, mv: list[Movement], ref: float) -> bool:
+        """The movements of a closing set are fidgeting, judged against the sets
+        accepted so far (their median typical range ``ref``, and the last one)."""
+        ranges = np.array([m.range_n for m in mv])
+        typ = typical_range(ranges)
+        # Another exercise may have a much smaller range than the previous ones: a small
+        # set is fidgeting only if it is tiny, or small and unlike a set of reps.
+        ref_hi = max(ref, self.accepted_ranges[-1])
+        n_full = int(np.sum(ranges >= PARTIAL_FRACTION * typ))
+        # The level the band rested at before the first full movement: the last quiet
+        # rest up to it (fidgets before a set may leave the band at another level).
+        base = self._base
+        for m in mv:
+            if m.rest_quiet:
+                base = m.rest_n
+            if m.range_n >= PARTIAL_FRACTION * typ:
+                break
+        return bool((typ < 0.5 * FIDGET_SET_FRACTION * ref and not _rep_like(mv, typ))
+                    or (typ < SMALL_SET_FRACTION * ref_hi
+                        and n_full < max(FEW_MOVEMENTS, len(mv) / 2))
+                    or (typ < FEW_SET_FRACTION * ref_hi and n_full < FEW_MOVEMENTS)
+                    or (typ < SMALL_SET_FRACTION * ref_hi and _scattered(mv, typ))
+                    or typ < LIGHT_SET_FLOOR * ref
+                    or (typ < SMALL_SET_FRACTION * ref_hi and _swings(mv, base))
+                    or (n_full < BRIEF_SET_MAX_REPS
+                        and (typ < BRIEF_SET_FRACTION * ref_hi or n_full < FEW_MOVEMENTS)
+                        and _brief(mv, typ)))
 
     def _hold_set(self, m: Movement) -> ClosedSet:
         idx = self.next_set

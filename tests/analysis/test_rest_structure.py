@@ -429,3 +429,17 @@ def test_quick_pulls_at_either_end_of_a_set_are_not_attempts() -> None:
     result = analyze(t, f)
     assert _counts(result) == [("reps", 8)]
     assert len(result.reps) == 8
+
+
+def test_a_long_pause_among_the_reps_of_a_set_is_a_rep() -> None:
+    # gen_model_f (the sixth model): some sets pause 2.5-5 s at the top; a top of 5 s or
+    # more was read as a hold, a set of its own, splitting the set in three. No true hold
+    # in six models started within 3 s of a rep: a hold is a set of its own, after a rest.
+    t, f = _session(100.0, 16)
+    f += _set(t, 3.0, 4, 20.0)  # reps of 3.4 s every 4.5 s: the 4th ends at 19.9 s
+    f += 20.0 * _bump(t, 21.0, 1.3, 6.0, 1.5)  # a rep paused 6 s at the top
+    f += _set(t, 31.0, 4, 20.0)
+    f += 20.0 * _bump(t, 70.0, 1.5, 15.0, 1.5)  # then, after a rest, a real hold
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 9), ("hold", 0)]
+    assert max(r.pause_s for r in result.reps) > 5.5
