@@ -22,9 +22,10 @@ Several shapes often fit almost equally well (flat tails under noise, a profile 
 two family members, a band law that bends the shape): the pick is then a coin toss
 between instants that can differ by 100 ms and more while the data cannot tell them
 apart. With ``average`` the instants are a weighted mean over the refined candidates,
-weights ``exp(-(SSE - SSE_min) / (2 K sigma^2))`` (``sigma^2 = SSE_min / n``, ``K = 4``:
-low-passed residuals are correlated over about 4 grid points), so a clearly better
-shape keeps almost all the weight and ambiguous ones share it.
+weights ``exp(-(SSE - SSE_min) / (2 K sigma^2))`` (``sigma^2 = SSE_min / n``, ``K = 16``:
+low-passed residuals are correlated over about 4 grid points, and the true profile is
+rarely in the family, so an SSE difference says less than noise alone would imply), so a
+clearly better shape keeps almost all the weight and ambiguous ones share it.
 """
 
 from __future__ import annotations

@@ -24,10 +24,13 @@ import math
 import numpy as np
 from numba import njit
 
-# Averaging over the candidates (analysis.fit): residual samples of the 6 Hz low-passed
-# signal on the 50 Hz grid per independent one, and how far (share of the duration, plus
-# 50 ms) a candidate's instants may lie from the pick's to take part.
-_AVERAGE_K = 4.0
+# Averaging over the candidates (analysis.fit): the tempering of the residual evidence
+# (4 residual samples of the 6 Hz low-passed signal on the 50 Hz grid per independent one,
+# times 4 because the true profile is rarely in the family, so a smaller SSE overstates
+# how much more right a shape's instants are; docs/analysis.md, round 8), and how far
+# (share of the duration, plus 50 ms) a candidate's instants may lie from the pick's to
+# take part.
+_AVERAGE_K = 16.0
 _AVERAGE_NEAR = 0.3
 
 
