@@ -6,6 +6,7 @@ the rest that the third test model (``gen_model_c.py``) showed going wrong.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -197,14 +198,18 @@ def test_a_band_rewrapped_tighter_does_not_hide_the_next_hold() -> None:
         assert found.shape == truth.shape and np.allclose(found, truth, atol=0.5), found
 
 
-def _fourth(seed: int, base: int = 7000) -> tuple[np.ndarray, np.ndarray, Any]:
-    """gen_model_d recording ``seed`` at the rate bench/accuracy.py draws for it."""
-    from tests.analysis import gen_model_d
-
+def _recording(model: str, seed: int, base: int) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Recording ``seed`` of ``tests.analysis.<model>`` at the rate bench/accuracy.py
+    draws for it (seeds ``base``, ``base + 1``, ...)."""
+    module: Any = importlib.import_module(f"tests.analysis.{model}")
     rng = np.random.default_rng(base)
     rate = [float(rng.uniform(20.0, 200.0)) for _ in range(seed - base + 1)][-1]
-    g = gen_model_d.generate(seed, gen_model_d.GenConfig(rate_hz=rate))
+    g = module.generate(seed, module.GenConfig(rate_hz=rate))
     return g.time_s, g.force_n, g
+
+
+def _fourth(seed: int, base: int = 7000) -> tuple[np.ndarray, np.ndarray, Any]:
+    return _recording("gen_model_d", seed, base)
 
 
 def _truth_counts(g: Any, until_s: float) -> list[tuple[str, int]]:
@@ -390,13 +395,7 @@ def test_a_band_tensioned_by_hand_in_the_rest_is_not_a_hold() -> None:
 
 
 def _fifth(seed: int, base: int = 7000) -> tuple[np.ndarray, np.ndarray, Any]:
-    """gen_model_e recording ``seed`` at the rate bench/accuracy.py draws for it."""
-    from tests.analysis import gen_model_e
-
-    rng = np.random.default_rng(base)
-    rate = [float(rng.uniform(20.0, 200.0)) for _ in range(seed - base + 1)][-1]
-    g = gen_model_e.generate(seed, gen_model_e.GenConfig(rate_hz=rate))
-    return g.time_s, g.force_n, g
+    return _recording("gen_model_e", seed, base)
 
 
 def test_one_quick_pull_as_large_as_a_rep_is_not_a_set() -> None:
