@@ -5,7 +5,9 @@ Movements arrive in time order. A set is a run of movements separated by less th
 always forms a set of its own. While a set is open:
 
 - a movement under ``FIDGET_FRACTION`` of the set's typical range is fidgeting, dropped
-  at once so that it never bridges two sets;
+  at once so that it never bridges two sets, unless it is a failed attempt: it follows
+  the set's previous movement within ``ATTEMPT_GAP_S``, takes ``ATTEMPT_MIN_S`` to
+  ``ATTEMPT_MAX_S`` and rises from the set's rest (then it is a partial rep);
 - a small movement (under half the typical range) that starts ``FAIL_GAP_S`` or more
   after the set's last movement is a tug in the rest, not a failed attempt: dropped;
 - a small movement that takes ``SET_GAP_S`` or more (no rep moves that slowly: the band
@@ -15,8 +17,8 @@ After a rest, a small movement opens a set only if it is slow (a tug is brief): 
 the first rep of a lighter exercise. When a set closes, its typical range (median range of
 its larger movements) decides for each movement:
 
-- range < ``FIDGET_FRACTION`` of typical, or under half of it *and* shorter than
-  ``FIDGET_MAX_S`` -> fidgeting, dropped;
+- range < ``FIDGET_FRACTION`` of typical (unless a failed attempt, as above), or under
+  half of it *and* shorter than ``FIDGET_MAX_S`` -> fidgeting, dropped;
 - range < half of typical -> partial rep (``partial: true``, not in ``rep_count``);
 - otherwise a full rep.
 
@@ -116,6 +118,31 @@ LIGHT_SET_RETURN = 0.15
 BRIEF_REP_S = 1.6
 BRIEF_SET_MAX_REPS = 8
 BRIEF_SET_FRACTION = 0.8
+# A failed attempt at the end of a set to failure may move the band less than
+# FIDGET_FRACTION of the set's range (an eighth of it, in two models). It is still an
+# attempt when it follows the set's previous movement within ATTEMPT_GAP_S (attempts keep
+# the set's rhythm: at most 2.3 s in two models; tugs in the rest come later), takes
+# ATTEMPT_MIN_S to ATTEMPT_MAX_S (a struggle, not a twitch nor the band creeping and
+# swaying for many seconds), rises from the set's rest (not back up to it after the band
+# was let go below it), and is at least ATTEMPT_MIN_FRACTION of the range (anything
+# smaller is not fitted at all).
+ATTEMPT_MIN_FRACTION = 0.07
+ATTEMPT_GAP_S = 1.5
+ATTEMPT_MIN_S = 1.0
+ATTEMPT_MAX_S = 4.5
+
+
+def _attempt(m: Movement, before: list[Movement], ratio: float) -> bool:
+    """``m``, under ``FIDGET_FRACTION`` of its set's range (``ratio``), is a failed attempt
+    right after the set's movements ``before`` rather than fidgeting (see
+    ``ATTEMPT_GAP_S``)."""
+    if not before or not ATTEMPT_MIN_FRACTION <= ratio < FIDGET_FRACTION:
+        return False
+    rest = median(np.array([x.rest_n for x in before[-3:]]))
+    return bool(m.start_s - before[-1].end_s < ATTEMPT_GAP_S
+                and ATTEMPT_MIN_S <= m.duration_s <= ATTEMPT_MAX_S
+                and m.rest_n + m.range_n - rest >= PARTIAL_FRACTION * m.range_n
+                and not moves_the_rest(m, REST_SHIFT_FRACTION))
 
 
 def _rep_like(mv: list[Movement], typ: float) -> bool:
@@ -293,7 +320,7 @@ class SetBuilder:
         if rel is None and ref is not None:
             rel = m.range_n / ref
         if rel is not None and rel < FIDGET_FRACTION and (
-                self.open or m.duration_s < LIGHT_SET_MIN_S):
+                self.open or m.duration_s < LIGHT_SET_MIN_S) and not _attempt(m, self.open, rel):
             return closed
         if self.open and max(x.range_n for x in self.open) < FIDGET_FRACTION * m.range_n:
             self.open = []  # what came before was fidgeting next to this movement
@@ -335,7 +362,7 @@ class SetBuilder:
         typ_mm = _typical_mm([*self.open, m]) if self.open else None
         if typ_mm is not None and m.range_mm is not None:
             rel = m.range_mm / typ_mm  # as at closing
-        if rel < FIDGET_FRACTION:
+        if rel < FIDGET_FRACTION and not _attempt(m, self.open, rel):
             return None
         return rel < PARTIAL_FRACTION
 
@@ -383,7 +410,8 @@ class SetBuilder:
             if typ_mm is not None and m.range_mm is not None:
                 ratio = m.range_mm / typ_mm  # by stretch, when the band has it
             brief = ratio < PARTIAL_FRACTION and m.duration_s < FIDGET_MAX_S
-            if ratio < FIDGET_FRACTION or brief:
+            if brief or (ratio < FIDGET_FRACTION
+                         and not _attempt(m, [k for k, _ in kept], ratio)):
                 continue
             if (ratio < PARTIAL_FRACTION and first_full is not None
                     and m.end_s <= first_full.start_s - FAIL_GAP_S):

@@ -6,6 +6,7 @@ the rest that the third test model (``gen_model_c.py``) showed going wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import Any
 
@@ -442,3 +443,47 @@ def test_a_long_pause_among_the_reps_of_a_set_is_a_rep() -> None:
     result = analyze(t, f)
     assert _counts(result) == [("reps", 9), ("hold", 0)]
     assert max(r.pause_s for r in result.reps) > 5.5
+
+
+def test_small_failed_attempts_right_after_a_set_to_failure_are_partial_reps() -> None:
+    # gen_model_e/f (fifth and sixth models): at failure the last attempts moved the band
+    # 8-13% of the set's range, under the 14% below which a movement is fidgeting, and were
+    # dropped. They follow the previous movement within a second or so and take as long
+    # as a struggling rep: attempts, not tugs.
+    t, f = _session(80.0, 17)
+    f += _set(t, 3.0, 8, 20.0)  # reps of 3.4 s every 4.5 s: the last ends at 37.9 s
+    f += 2.4 * _bump(t, 38.6, 0.9, 0.2, 1.0)  # 12%, 0.7 s after the last rep
+    f += 2.0 * _bump(t, 41.3, 0.8, 0.1, 0.9)  # 10%, 0.6 s after that one
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8)]
+    assert [r.partial for r in result.reps] == [False] * 8 + [True, True]
+    assert result.reps[-1].start_s > 41.0
+
+
+def test_a_small_movement_long_after_or_long_lasting_is_not_an_attempt() -> None:
+    # The same small movements are fidgeting when they come well after the set's last
+    # movement, last many seconds (the band creeping and swaying, gen_model_c), or rise
+    # back to the set's rest from below it (the band let go past its rest after the last
+    # rep, gen_model_c).
+    def last(start: float, rise: float, fall: float, rest_n: float) -> Movement:
+        m = _movement(start, rise, 0.1, fall, 2.4)
+        return dataclasses.replace(m, rest_n=rest_n, rest_after_n=rest_n)
+
+    reps = [_movement(4.5 * k, 1.3, 0.6, 1.5, 20.0) for k in range(8)]
+    end = reps[-1].end_s
+    cases = {
+        "attempt": last(end + 0.7, 0.9, 1.0, 0.0),
+        "later": last(end + 2.5, 0.9, 1.0, 0.0),
+        "slow": last(end + 0.7, 4.5, 1.0, 0.0),
+        "from below": last(end + 0.5, 1.0, 1.0, -2.4),
+    }
+    partials = {}
+    for name, m in cases.items():
+        builder = SetBuilder()
+        closed: list[ClosedSet] = []
+        for x in [*reps, m]:
+            closed += builder.add(x)
+        closed += builder.close()
+        assert [c.summary.rep_count for c in closed] == [8]
+        partials[name] = sum(r.partial for r in closed[0].reps)
+    assert partials == {"attempt": 1, "later": 0, "slow": 0, "from below": 0}
