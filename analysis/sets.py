@@ -55,6 +55,7 @@ range above the rest after it: the rest level moved up (the band re-wrapped tigh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -130,6 +131,10 @@ ATTEMPT_MIN_FRACTION = 0.07
 ATTEMPT_GAP_S = 1.5
 ATTEMPT_MIN_S = 1.0
 ATTEMPT_MAX_S = 4.5
+# A movement that leaves the rest at another level just before a set is the band put
+# on, unless it is the set's first rep in its rhythm (see _in_rhythm).
+RHYTHM_SLACK_S = 1.0
+RHYTHM_DURATION_RATIO = 1.5
 
 
 def _attempt(m: Movement, before: list[Movement], ratio: float) -> bool:
@@ -143,6 +148,23 @@ def _attempt(m: Movement, before: list[Movement], ratio: float) -> bool:
                 and ATTEMPT_MIN_S <= m.duration_s <= ATTEMPT_MAX_S
                 and m.rest_n + m.range_n - rest >= PARTIAL_FRACTION * m.range_n
                 and not moves_the_rest(m, REST_SHIFT_FRACTION))
+
+
+def _in_rhythm(mv: list[Movement], typ: float) -> bool:
+    """The first of ``mv`` is followed by the set's reps as they follow each other: the
+    next four are full reps that come back to their rest, the first's gap to them is at
+    most ``RHYTHM_SLACK_S`` over their median gap and it takes at most
+    ``RHYTHM_DURATION_RATIO`` times as long as they do. It is a first rep, which may leave
+    the band under slight tension for the set (the sixth model), not the band put on
+    before the set (a pause to get into position, or more pulls, follow that)."""
+    nxt = mv[1:5]
+    if len(nxt) < 4 or any(m.range_n < PARTIAL_FRACTION * typ
+                           or moves_the_rest(m, REWRAP_SHIFT_FRACTION) for m in nxt):
+        return False
+    gaps = np.array([b.start_s - a.end_s for a, b in pairwise(nxt)])
+    took = median(np.array([m.duration_s for m in nxt]))
+    return bool(nxt[0].start_s - mv[0].end_s <= median(gaps) + RHYTHM_SLACK_S
+                and mv[0].duration_s <= RHYTHM_DURATION_RATIO * took)
 
 
 def _rep_like(mv: list[Movement], typ: float) -> bool:
@@ -393,7 +415,8 @@ class SetBuilder:
             mv = [m for m in mv if not moves_the_rest(m, REWRAP_SHIFT_FRACTION)]
             if not mv:
                 return []
-        while len(mv) > 1 and moves_the_rest(mv[0], REWRAP_SHIFT_FRACTION):
+        while (len(mv) > 1 and moves_the_rest(mv[0], REWRAP_SHIFT_FRACTION)
+               and not _in_rhythm(mv, typical_range(np.array([m.range_n for m in mv])))):
             mv = mv[1:]  # the band put on just before the set
         ranges = np.array([m.range_n for m in mv])
         typ = typical_range(ranges)

@@ -487,3 +487,18 @@ def test_a_small_movement_long_after_or_long_lasting_is_not_an_attempt() -> None
         assert [c.summary.rep_count for c in closed] == [8]
         partials[name] = sum(r.partial for r in closed[0].reps)
     assert partials == {"attempt": 1, "later": 0, "slow": 0, "from below": 0}
+
+
+def test_a_first_rep_that_leaves_the_band_under_tension_is_a_rep() -> None:
+    # gen_model_f (the sixth model): some sets keep slight tension between reps, so the
+    # first rep starts from the rest and comes back 5 N above it, like the band put on
+    # just before a set (gen_model_d), and was dropped. It is in the set's rhythm: the
+    # next reps follow it as they follow each other, and it takes as long as they do.
+    t, f = _session(60.0, 18)
+    first, last = 3.0, 3.0 + 4.5 * 7  # reps of 3.4 s every 4.5 s
+    f += _set(t, first, 8, 20.0)
+    f += 5.0 * (np.clip((t - first - 1.9) / 1.5, 0.0, 1.0)
+                - np.clip((t - last - 1.9) / 1.5, 0.0, 1.0))
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8)]
+    assert result.reps[0].start_s < first + 0.5
