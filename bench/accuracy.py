@@ -22,7 +22,11 @@ Recordings come from three independent models:
   the analysis (round 8, after the rules found on the fifth): minimum torque-change,
   sub-movement and cruise profiles, an Arruda-Boyce band with Payne-softened Maxwell
   branches, a creeping load cell with stuck readings, rate switches, clock resyncs and
-  duplicated packets, supersets, rest-pauses in sets to failure.
+  duplicated packets, supersets, rest-pauses in sets to failure;
+- a seventh generator (``tests/analysis/gen_model_g.py``), also written without looking
+  at the analysis: Hill-muscle joint dynamics under a feedback controller (the profile
+  emerges from an ODE), a two-layer band with Mullins softening and thermal drift, a
+  sigma-delta bridge with a decimation filter, device ms stamps and buffer-overflow losses.
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
@@ -56,6 +60,7 @@ from tests.analysis import (  # noqa: E402
     gen_model_d,
     gen_model_e,
     gen_model_f,
+    gen_model_g,
 )
 
 SET_GAP_S = 7.0
@@ -173,6 +178,7 @@ run_third = _run_model(gen_model_c)
 run_fourth = _run_model(gen_model_d)
 run_fifth = _run_model(gen_model_e)
 run_sixth = _run_model(gen_model_f)
+run_seventh = _run_model(gen_model_g)
 
 
 ROWS = [
@@ -215,7 +221,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40, help="recordings per model")
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth", "sixth"],
+    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth", "sixth",
+                                       "seventh"],
                     default=None)
     args = ap.parse_args()
     for model, runner in (("simulator (firmware_sim)", run_sim),
@@ -223,10 +230,11 @@ def main() -> None:
                           ("third generator (tests/analysis/gen_model_c.py)", run_third),
                           ("fourth generator (tests/analysis/gen_model_d.py)", run_fourth),
                           ("fifth generator (tests/analysis/gen_model_e.py)", run_fifth),
-                          ("sixth generator (tests/analysis/gen_model_f.py)", run_sixth)):
+                          ("sixth generator (tests/analysis/gen_model_f.py)", run_sixth),
+                          ("seventh generator (tests/analysis/gen_model_g.py)", run_seventh)):
         wanted = {"sim": "simulator", "gen": "independent", "third": "third",
                   "fourth": "fourth", "fifth": "fifth",
-                  "sixth": "sixth"}.get(args.only or "", "")
+                  "sixth": "sixth", "seventh": "seventh"}.get(args.only or "", "")
         if not model.startswith(wanted):
             continue
         ours, force, base = Score(), Score(), Score()

@@ -46,11 +46,18 @@ def recordings(model: str, n: int, seed: int, cache: Path) -> list[tuple[Any, ..
             d = np.load(f)
             st = d["s"] if len(d["s"]) else None
             out.append((f"{name}-{s}", d["t"], d["f"], st, json.loads(str(d["truth"]))))
-    elif model in ("third", "fourth", "fifth", "sixth"):
-        from tests.analysis import gen_model_c, gen_model_d, gen_model_e, gen_model_f
+    elif model in ("third", "fourth", "fifth", "sixth", "seventh"):
+        from tests.analysis import (
+            gen_model_c,
+            gen_model_d,
+            gen_model_e,
+            gen_model_f,
+            gen_model_g,
+        )
 
         module: Any = {"third": gen_model_c, "fourth": gen_model_d,
-                       "fifth": gen_model_e, "sixth": gen_model_f}[model]
+                       "fifth": gen_model_e, "sixth": gen_model_f,
+                       "seventh": gen_model_g}[model]
         rng = np.random.default_rng(seed)
         for i in range(n):
             gc = module.generate(
@@ -69,7 +76,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7000)
-    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth", "sixth"],
+    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth", "sixth",
+                                       "seventh"],
                     default=None)
     ap.add_argument("--cache", default="/tmp/acc_cache")
     ap.add_argument("--out", required=True)
@@ -77,7 +85,7 @@ def main() -> None:
     cache = Path(args.cache)
     cache.mkdir(exist_ok=True)
     rows = []
-    for model in ("sim", "gen", "third", "fourth", "fifth", "sixth"):
+    for model in ("sim", "gen", "third", "fourth", "fifth", "sixth", "seventh"):
         if args.only and args.only != model:
             continue
         for name, t, f, s, truth in recordings(model, args.n, args.seed, cache):
