@@ -97,6 +97,10 @@ HOLD_RETURN_FRACTION = 0.5
 # (re-adjusted in the rest) rises and falls in well under a second.
 HOLD_MIN_MOVE_S = 0.8
 HOLD_AFTER_REP_S = 3.0
+LEAD_MAX_RATIO = 1.5
+# ... and no rep pauses longer than this at the top (true reps in six models: 5 s at
+# most): a longer top that close to a rep is the band left stretched after the set.
+REP_MAX_PAUSE_S = 10.0
 # A small movement whose rest after differs from the rest before by more than this share
 # of its range is a re-wrap of the band (a failed attempt starts and ends at rest).
 REST_SHIFT_FRACTION = 0.5
@@ -300,17 +304,38 @@ class SetBuilder:
             return True
         if is_hold(m):
             return not self._absorbs(m)
-        # A hold ends its set; a long top absorbed among reps (see _absorbs) does not.
-        return is_hold(last) and len(self.open) == 1
+        # A hold ends its set; a long top absorbed among reps (see _absorbs) does not,
+        # nor one that may lead a set of reps (see _leads): judged when the set closes.
+        return (is_hold(last) and len(self.open) == 1
+                and not (m.start_s - last.end_s < HOLD_AFTER_REP_S
+                         and last.pause_s <= REP_MAX_PAUSE_S
+                         and m.range_n >= PARTIAL_FRACTION * last.range_n))
 
     def _absorbs(self, m: Movement) -> bool:
-        """A long top starting within ``HOLD_AFTER_REP_S`` of a rep at least half its size
-        is part of that set (a rep with a long pause, or reps run together), not a hold:
-        a hold is a set of its own, after a rest (no true hold in six models started
-        that close to a rep)."""
+        """A long top starting within ``HOLD_AFTER_REP_S`` of a rep, in a set whose reps
+        are at least half its size, is part of that set (a rep with a long pause, or reps
+        run together), not a hold: a hold is a set of its own, after a rest (no true hold
+        in six models started that close to a rep)."""
         last = self.open[-1]
+        typ = self.context_range()
         return (not is_hold(last) and m.start_s - last.end_s < HOLD_AFTER_REP_S
-                and last.range_n >= PARTIAL_FRACTION * m.range_n)
+                and m.pause_s <= REP_MAX_PAUSE_S
+                and typ is not None and typ >= PARTIAL_FRACTION * m.range_n)
+
+    @staticmethod
+    def _leads(mv: list[Movement]) -> bool:
+        """The long top ``mv[0]`` is the first rep of the set of reps after it, which it
+        is at most ``LEAD_MAX_RATIO`` times as large as and which starts within
+        ``HOLD_AFTER_REP_S``
+        (see should_close): no true hold in seven models is followed by a rep within
+        6 s, while some first reps of a set pause for 5 s."""
+        rest = [m for m in mv[1:] if not is_hold(m)]
+        if not rest or mv[0].pause_s > REP_MAX_PAUSE_S:
+            return False
+        ranges = np.array([m.range_n for m in rest])
+        typ = typical_range(ranges)
+        return bool(np.sum(ranges >= PARTIAL_FRACTION * typ) >= FEW_MOVEMENTS
+                    and mv[0].range_n <= LEAD_MAX_RATIO * typ)
 
     def idle_close_due(self, now_s: float) -> bool:
         return bool(self.open) and now_s - self.open[-1].end_s >= SET_GAP_S
@@ -358,6 +383,12 @@ class SetBuilder:
             gap = m.start_s - self.open[-1].end_s
             if FAIL_GAP_S <= gap < SET_GAP_S:
                 return closed  # a tug well after the set, not a failed attempt
+        if (is_hold(m) and m.pause_s > REP_MAX_PAUSE_S and self.open
+                and not is_hold(self.open[-1])
+                and m.start_s - self.open[-1].end_s < HOLD_AFTER_REP_S):
+            # Too long for a rep, too close to one for a hold (a hold is a set of its
+            # own, after a rest): the band left stretched after the set, which is over.
+            return closed + self.close()
         if self.should_close(m) or (self.open and ref is not None
                                     and _rest_moved(self.open, m, ref)):
             closed += self.close()
@@ -393,6 +424,13 @@ class SetBuilder:
         if not self.open:
             return []
         mv, self.open = self.open, []
+        if len(mv) > 1 and is_hold(mv[0]) and not self._leads(mv):
+            # A hold, then movements right after it that are not a set it leads: the
+            # hold is a set of its own, and they are judged on their own.
+            self.open = mv[:1]
+            closed = self.close()
+            self.open = mv[1:]
+            return closed + self.close()
         if len(mv) == 1 and is_hold(mv[0]):
             ref = self.reference_range()
             # A band left slightly stretched in a rest (re-wrapped, leg resting on it)

@@ -502,3 +502,44 @@ def test_a_first_rep_that_leaves_the_band_under_tension_is_a_rep() -> None:
     result = analyze(t, f)
     assert _counts(result) == [("reps", 8)]
     assert result.reps[0].start_s < first + 0.5
+
+
+def test_a_long_pause_on_the_first_or_after_a_partial_rep_is_a_rep() -> None:
+    # gen_model_f (the sixth model), sets paused 2.5-5 s at the top: the first rep's top,
+    # read at 5 s or more, was a hold of its own; so was the last rep's, after a failed
+    # (partial) attempt half its size. No true hold in seven models is followed by a rep
+    # within 6 s or starts within 3 s of one.
+    t, f = _session(110.0, 19)
+    f += 20.0 * _bump(t, 3.0, 1.3, 6.0, 1.5)  # the first rep paused 6 s: ends at 11.8 s
+    f += _set(t, 12.5, 6, 20.0)  # the last of these ends at 38.9 s
+    f += 8.0 * _bump(t, 39.5, 1.0, 0.2, 1.0)  # a failed attempt, 40% of the range
+    f += 20.0 * _bump(t, 42.3, 1.3, 6.0, 1.5)  # and a last rep, paused 6 s
+    f += 20.0 * _bump(t, 75.0, 1.5, 15.0, 1.5)  # then, after a rest, a real hold
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("hold", 0)]
+    assert [r.partial for r in result.reps].count(True) == 1
+
+
+def test_a_band_left_stretched_after_a_set_is_neither_a_rep_nor_a_hold() -> None:
+    # gen_model_e (the fifth model): the band left stretched for 40 s right after a set
+    # became a rep of that set with a 40 s pause (or a hold). No true rep pauses over 5 s
+    # in six models and no true hold starts within 3 s of a rep.
+    t, f = _session(120.0, 20)
+    f += _set(t, 3.0, 8, 20.0)  # the last rep ends at 37.9 s
+    f += 12.0 * _bump(t, 39.0, 1.0, 30.0, 1.0)
+    f += _set(t, 85.0, 8, 20.0)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("reps", 8)]
+    assert max(r.pause_s for r in result.reps) < 1.5
+
+
+def test_a_hold_followed_closely_by_pulls_is_still_a_hold() -> None:
+    # A hold may not lead a set when what follows it within 3 s is pulls, not reps: the
+    # hold is judged on its own and the pulls as fidgeting.
+    t, f = _session(110.0, 21)
+    f += _set(t, 3.0, 8, 20.0)
+    f += 20.0 * _bump(t, 55.0, 1.5, 8.0, 1.5)  # a hold, back at rest at 66 s
+    f += 14.0 * _bump(t, 67.5, 0.4, 0.1, 0.4) + 12.0 * _bump(t, 69.5, 0.4, 0.1, 0.4)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("hold", 0)]
+    assert len(result.holds) == 1 and result.holds[0].duration_s > 7.0
