@@ -101,7 +101,12 @@ def analyze_window(
     sg = sg_arr if len(sg_arr) else None
     lo_all, hi_all = float(np.min(y_seg)), float(np.max(y_seg))
     rng_all = hi_all - lo_all
-    prom = max(_MIN_PROMINENCE * rng_all, 6.0 * noise, 0.3, min_range)
+    # The prominence is relative to what is new in the window: a window that starts on
+    # the movement reported before (the detector's overlap) would otherwise measure a
+    # small failed attempt right after the set's last rep against that rep's range.
+    new = tg > after_s
+    rng_new = float(np.ptp(y_seg[new])) if np.count_nonzero(new) >= 8 else rng_all
+    prom = max(_MIN_PROMINENCE * rng_new, 6.0 * noise, 0.3, min_range)
     peaks = peaks_by_prominence(y_seg, prom)
     # A window cut while the band is up (the detector's checkpoint inside a long
     # activity: a hold after a band re-adjusted to a higher rest) ends on a rise that is

@@ -543,3 +543,19 @@ def test_a_hold_followed_closely_by_pulls_is_still_a_hold() -> None:
     result = analyze(t, f)
     assert _counts(result) == [("reps", 8), ("hold", 0)]
     assert len(result.holds) == 1 and result.holds[0].duration_s > 7.0
+
+
+def test_a_small_attempt_in_a_window_that_starts_on_the_last_rep_is_found() -> None:
+    # gen_model_g (the seventh model): the detector's window began on the set's last rep,
+    # already reported; a failed attempt of 11% of the rep's range 1.2 s after it was
+    # measured against the rep's range (peaks need 12% of the window's range) and lost.
+    # What is new in the window is what sets the scale.
+    from analysis.window import analyze_window
+
+    t, f = _session(16.0, 22)
+    f += 45.0 * _bump(t, 1.0, 1.3, 0.4, 1.8)  # the last rep: back at rest at 4.5 s
+    f += 5.0 * _bump(t, 5.7, 1.2, 0.2, 1.4)  # the attempt, 11% of it
+    result = analyze_window(t, f, None, 6.0, after_s=4.6)
+    assert len(result.movements) == 1
+    assert abs(result.movements[0].start_s - 5.7) < 0.3
+    assert 4.0 < result.movements[0].range_n < 6.0
