@@ -126,13 +126,14 @@ BRIEF_SET_FRACTION = 0.8
 # A failed attempt at the end of a set to failure may move the band less than
 # FIDGET_FRACTION of the set's range (an eighth of it, in two models). It is still an
 # attempt when it follows the set's previous movement within ATTEMPT_GAP_S (attempts keep
-# the set's rhythm: at most 2.3 s in two models; tugs in the rest come later), takes
+# the set's rhythm: at most 2.3 s in two models, under 3 s in a third; tugs in the rest
+# come later), takes
 # ATTEMPT_MIN_S to ATTEMPT_MAX_S (a struggle, not a twitch nor the band creeping and
 # swaying for many seconds), rises from the set's rest (not back up to it after the band
 # was let go below it), and is at least ATTEMPT_MIN_FRACTION of the range (anything
 # smaller is not fitted at all).
 ATTEMPT_MIN_FRACTION = 0.07
-ATTEMPT_GAP_S = 1.5
+ATTEMPT_GAP_S = 2.5
 ATTEMPT_MIN_S = 1.0
 ATTEMPT_MAX_S = 4.5
 # A movement that leaves the rest at another level just before a set is the band put
