@@ -123,6 +123,10 @@ LIGHT_SET_RETURN = 0.15
 BRIEF_REP_S = 1.6
 BRIEF_SET_MAX_REPS = 8
 BRIEF_SET_FRACTION = 0.8
+# One full movement among fewer than FEW_MOVEMENTS is not a set (none in seven models
+# has fewer than two reps; the seventh's turns in the rest are single pulls as large as
+# its reps).
+MIN_SET_REPS = 2
 # A failed attempt at the end of a set to failure may move the band less than
 # FIDGET_FRACTION of the set's range (an eighth of it, in two models). It is still an
 # attempt when it follows the set's previous movement within ATTEMPT_GAP_S (attempts keep
@@ -480,7 +484,9 @@ class SetBuilder:
                 continue  # small pulls well before the set's first rep: not attempts
             kept.append((m, ratio < PARTIAL_FRACTION))
         kept = _without_edge_pulls(kept)
-        if not kept or all(m.duration_s < FIDGET_MAX_S for m, _ in kept):
+        if ((sum(not partial for _, partial in kept) < MIN_SET_REPS
+             and len(kept) < FEW_MOVEMENTS)
+                or all(m.duration_s < FIDGET_MAX_S for m, _ in kept)):
             return []
         self.accepted_ranges.append(typ)
         return [self._rep_set(kept)]

@@ -559,3 +559,14 @@ def test_a_small_attempt_in_a_window_that_starts_on_the_last_rep_is_found() -> N
     assert len(result.movements) == 1
     assert abs(result.movements[0].start_s - 5.7) < 0.3
     assert 4.0 < result.movements[0].range_n < 6.0
+
+
+def test_one_pull_as_large_as_a_rep_in_the_rest_is_not_a_set() -> None:
+    # gen_model_g (the seventh model): turning over between exercises pulls the band
+    # once as far as a rep, and slowly (2-4 s): a "set" of one rep. No true set in seven
+    # models has fewer than two reps.
+    t, f = _session(120.0, 23)
+    f += _set(t, 3.0, 8, 20.0)  # the last rep ends at 37.9 s
+    f += 20.0 * _bump(t, 58.0, 1.2, 0.3, 1.5)
+    f += _set(t, 80.0, 8, 20.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
