@@ -54,11 +54,11 @@ _REST_DROP = 0.25  # ... "well below": by this share of the excursion from the w
 # pause: both readings are fitted and the smaller residual wins.
 _TURN_CHECK_MAX_S = 1.0
 _AVERAGE_MAX_TOP_S = 3.0  # tops longer than this (holds) keep the single best shape
-# Back to back (no quiet rest beside a movement, the signal rising again beyond its lowest
-# point by this share of the excursion): the valley is a turning point (see _bottom).
+# Back to back (no quiet rest beside a movement, and the signal rising again by this
+# share of the excursion within _BOTTOM_S of its lowest point there): the valley is a
+# turning point (see _fit_phases).
 _BOTTOM_RISE = 0.2
-_BOTTOM_FRAC = 0.05  # the bottom: below this share of the excursion above the valley
-_BOTTOM_MAX_S = 1.0  # ... each side's fit reaches at most this far across it
+_BOTTOM_S = 1.0
 _MIN_STRETCH_CORR = 0.7  # stretch must move with the force to time the phases
 _NO_STRETCH = np.empty(0)
 
@@ -287,9 +287,9 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
     # turning point (the original valley bound when the window starts after a movement
     # an earlier window reported).
     # The valley must lie within the side's usual fit span and the other movement turn
-    # within _BOTTOM_MAX_S of it (a rest too noisy for a quiet foot is no valley).
+    # within _BOTTOM_S of it (a rest too noisy for a quiet foot is no valley).
     bot_l = bot_r = None
-    reach = int(_BOTTOM_MAX_S * rate)
+    reach = int(_BOTTOM_S * rate)
     if foot_l is None:
         lo = max(vl if vl0 is None else min(vl, vl0), up10 - max(2 * rise_n, int(1.0 * rate)))
         il = lo + int(np.argmin(y_seg[lo:p + 1]))
@@ -387,28 +387,16 @@ def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: in
 
 
 def _bottom(y: np.ndarray, v: int, pk: int) -> tuple[int, float]:
-    """A valley between back-to-back movements, on the fitted signal ``y``: the far end
-    of its bottom and its level.
-
-    The level is the lowest point within 0.2 s of ``v`` (the valley found on the 2 Hz
-    signal) on the side of ``v`` away from the peak ``pk``; the bottom is the stretch
-    below ``_BOTTOM_FRAC`` of the excursion above that level, followed away from ``pk``
-    for at most ``_BOTTOM_MAX_S`` (into the next movement's rise or the previous one's
-    fall). Returns the index where that stretch ends and the level.
-    """
-    n = len(y)
-    lo, hi = max(v - 10, 0), min(v + 10, n - 1)
+    """The lowest point of a valley between back-to-back movements on the fitted signal
+    ``y`` (within 0.2 s of ``v``, the valley found on the 2 Hz signal, on its side of the
+    peak ``pk``) and its level."""
+    lo, hi = max(v - 10, 0), min(v + 10, len(y) - 1)
     if v > pk:
         lo = max(lo, pk)
     else:
         hi = min(hi, pk)
     vi = lo + int(np.argmin(y[lo:hi + 1]))
-    level = float(y[vi])
-    lvl = level + _BOTTOM_FRAC * (float(y[pk]) - level)
-    step = 1 if v > pk else -1
-    limit = min(max(vi + step * int(_BOTTOM_MAX_S * GRID_HZ), 0), n - 1)
-    j = _crossing(y, lvl, vi, limit, forward=step > 0)
-    return (j - step if y[j] >= lvl else j), level
+    return vi, float(y[vi])
 
 
 def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int, d: int,
@@ -433,8 +421,8 @@ def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int
     top = float(y[pk])
     # Back to back (no rest between two movements) the valley is a turning point, as a
     # top without a pause is: the level there is held at its lowest point and the side's
-    # fit reaches across the bottom (the data used to stop at the valley with the rest
-    # level free: the flat end was extrapolated past the valley into the next rise).
+    # fit ends there (with the rest level free, the flat end was extrapolated past the
+    # valley, up to 1 s into the next movement, or short of it).
     fix_l, fix_r = bot_l is not None, bot_r is not None
     if bot_l is not None:
         a, low_l = _bottom(y, bot_l, pk)
