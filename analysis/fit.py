@@ -179,6 +179,7 @@ class TransitionFit:
 def fit_rise(
     t: np.ndarray, y: np.ndarray, low0: float, high0: float, *, refine: int = 3,
     fix_high: bool = True, tables: ShapeTables | None = None, average: bool = False,
+    fix_low: bool = False,
 ) -> TransitionFit | None:
     """Fit a rising transition to ``(t, y)`` (rest data before, plateau data after).
 
@@ -187,7 +188,9 @@ def fit_rise(
 
     With ``fix_high`` the top level is held at ``high0`` (the level of the top plateau,
     measured on the whole top): the data of one side alone cannot tell a lower top reached
-    earlier from a higher one reached later when the pause is short.
+    earlier from a higher one reached later when the pause is short. With ``fix_low`` the
+    level before is held at ``low0`` likewise (a turning point at the bottom: a valley
+    between two movements with no rest between them).
     Returns ``None`` when the data hold no usable transition.
     """
     amp0 = high0 - low0
@@ -203,7 +206,7 @@ def fit_rise(
     ok, low, amp, _t0, _dur, sse, k, t0, dur = fit_rise_kernel(
         np.ascontiguousarray(tc, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
         float(low0), float(amp0), float(high0), tab.value, tab.slope, tab.inverse_by_z,
-        tab.weight_by_z, int(refine), bool(fix_high), bool(average))
+        tab.weight_by_z, int(refine), bool(fix_high), bool(average), bool(fix_low))
     if not ok:
         return None
     return TransitionFit(

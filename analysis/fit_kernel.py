@@ -97,7 +97,7 @@ def _sse(value: np.ndarray, k: int, t: np.ndarray, y: np.ndarray, p: np.ndarray,
 def fit_rise_kernel(
     t: np.ndarray, y: np.ndarray, low0: float, amp0: float, high0: float, value: np.ndarray,
     slope: np.ndarray, inverse_by_z: np.ndarray, weight_by_z: np.ndarray, refine: int,
-    fix_high: bool, average: bool,
+    fix_high: bool, average: bool, fix_low: bool = False,
 ) -> tuple[bool, float, float, float, float, float, int, float, float]:
     """``(ok, low, amp, t0, duration, sse, shape index, t0_avg, duration_avg)``.
 
@@ -206,6 +206,8 @@ def fit_rise_kernel(
             p[c, 1] = high0 - p[c, 0]
     use_slope = not fix_high
     npar = 3 if fix_high else (5 if use_slope else 4)
+    if fix_low:
+        npar -= 1  # the level before is held at low0 as well
     jac = np.empty(npar)
     jtj = np.empty((npar, npar))
     jtr = np.empty(npar)
@@ -228,7 +230,11 @@ def fit_rise_kernel(
                 j_t0 = -amp * ds / d - b * past
                 j_d = -amp * ds * u / d - b * past
                 sv = (m - low - b * after) / (1.0 if amp == 0 else amp)
-                if fix_high:
+                if fix_low and fix_high:
+                    jac[0], jac[1] = j_t0, j_d
+                elif fix_low:
+                    jac[0], jac[1], jac[2], jac[3] = sv, j_t0, j_d, after
+                elif fix_high:
                     jac[0], jac[1], jac[2] = 1.0 - sv, j_t0, j_d
                 else:
                     jac[0], jac[1], jac[2], jac[3] = 1.0, sv, j_t0, j_d
@@ -243,7 +249,13 @@ def fit_rise_kernel(
             if not _solve(jtj, jtr):
                 singular = True
                 break
-            if fix_high:
+            if fix_low and fix_high:
+                step[c, 0], step[c, 1], step[c, 2], step[c, 3], step[c, 4] = (
+                    0.0, 0.0, jtr[0], jtr[1], 0.0)
+            elif fix_low:
+                step[c, 0], step[c, 1], step[c, 2], step[c, 3], step[c, 4] = (
+                    0.0, jtr[0], jtr[1], jtr[2], jtr[3])
+            elif fix_high:
                 step[c, 0], step[c, 1], step[c, 2], step[c, 3], step[c, 4] = (
                     jtr[0], -jtr[0], jtr[1], jtr[2], 0.0)
             else:

@@ -54,6 +54,11 @@ _REST_DROP = 0.25  # ... "well below": by this share of the excursion from the w
 # pause: both readings are fitted and the smaller residual wins.
 _TURN_CHECK_MAX_S = 1.0
 _AVERAGE_MAX_TOP_S = 3.0  # tops longer than this (holds) keep the single best shape
+# Back to back (no quiet rest beside a movement, and the signal rising again by this
+# share of the excursion within _BOTTOM_S of its lowest point there): the valley is a
+# turning point (see _fit_phases).
+_BOTTOM_RISE = 0.2
+_BOTTOM_S = 1.0
 _MIN_STRETCH_CORR = 0.7  # stretch must move with the force to time the phases
 _NO_STRETCH = np.empty(0)
 
@@ -147,6 +152,7 @@ def analyze_window(
             break
         if tg[p] <= after_s:
             continue
+        vl0 = vl
         if tg[vl] < after_s:
             # The previous window already reported the movement before: the fits start
             # after its end. The rest stays the lowest point before this peak: back to
@@ -155,7 +161,8 @@ def analyze_window(
             low_l = float(np.min(y_seg[vl:p + 1]))
             vl = min(int(np.searchsorted(tg, after_s)), p)
             amp = top - min(low_l, low_r)
-        mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp, noise)
+        mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp, noise,
+                       vl0=vl0)
         if mv is not None:
             movements.append(mv)
     _ = rest_n
@@ -214,18 +221,21 @@ def _crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int
 
 def _fit_side(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, b: int,
               low: float, high: float, rising: bool, fix_high: bool,
-              force: bool = False, average: bool = True) -> TransitionFit | None:
+              force: bool = False, average: bool = True, fix_low: bool = False
+              ) -> TransitionFit | None:
     sl = slice(max(a, 0), b + 1)
     tt, yy = tg[sl][valid[sl]], y[sl][valid[sl]]
     # Instants averaged over the shapes that fit about as well (analysis.fit); the ends
     # of a long top (a hold) keep the single best shape.
     if rising:
-        return fit_rise(tt, yy, low, high, fix_high=fix_high, average=average)
+        return fit_rise(tt, yy, low, high, fix_high=fix_high, average=average,
+                        fix_low=fix_low)
     # A fall is a rise of -y; the fixed level is then the *start* level, so the model is
     # mirrored in time as well: fit the reversed sequence. A fall timed on force may
     # start with the band's hysteresis knee (see analysis.fit.knee_tables).
     fit = fit_rise(-tt[::-1], yy[::-1], low, high, fix_high=fix_high,
-                   tables=knee_tables() if force else None, average=average)
+                   tables=knee_tables() if force else None, average=average,
+                   fix_low=fix_low)
     if fit is None:
         return None
     return TransitionFit(-fit.end_s, -fit.start_s, fit.low, fit.high, fit.rms, fit.shape)
@@ -252,7 +262,8 @@ def _quiet_foot(y: np.ndarray, p: int, stop: int, amp: float, noise: float) -> i
 
 def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.ndarray,
               sg: np.ndarray | None, t: np.ndarray, fd: np.ndarray, vl: int, p: int, vr: int,
-              low_l: float, low_r: float, amp: float, noise: float) -> Movement | None:
+              low_l: float, low_r: float, amp: float, noise: float,
+              vl0: int | None = None) -> Movement | None:
     rate = GRID_HZ
     w = int(_FOOT_S * rate)
     foot_l = _quiet_foot(y_seg, p, vl, amp, noise)
@@ -276,10 +287,31 @@ def _movement(tg: np.ndarray, y_seg: np.ndarray, y_fit: np.ndarray, valid: np.nd
     a = max(vl, up10 - max(2 * rise_n, int(1.0 * rate)))
     d = min(vr, dn10 + max(2 * fall_n, int(1.0 * rate)))
     conc = ecc = conc_f = ecc_f = None
+    # No quiet rest on a side, and the signal rises again beyond the lowest point there:
+    # another movement follows (or precedes) back to back; the valley between is a
+    # turning point (the original valley bound when the window starts after a movement
+    # an earlier window reported).
+    # The valley must lie within the side's usual fit span and the other movement turn
+    # within _BOTTOM_S of it (a rest too noisy for a quiet foot is no valley).
+    bot_l = bot_r = None
+    reach = int(_BOTTOM_S * rate)
+    if foot_l is None:
+        lo = max(vl if vl0 is None else min(vl, vl0), up10 - max(2 * rise_n, int(1.0 * rate)))
+        il = lo + int(np.argmin(y_seg[lo:p + 1]))
+        before = y_seg[max(il - reach, 0):il + 1]
+        if float(np.max(before)) - y_seg[il] > _BOTTOM_RISE * amp:
+            bot_l = il
+    if foot_r is None:
+        ir = p + int(np.argmin(y_seg[p:d + 1]))
+        after = y_seg[ir:ir + reach + 1]
+        if float(np.max(after)) - y_seg[ir] > _BOTTOM_RISE * amp:
+            bot_r = ir
     if sg is not None:
-        conc, ecc = _fit_phases(tg, sg, valid, a, p, d, float(sg[vl]), float(sg[vr]))
+        conc, ecc = _fit_phases(tg, sg, valid, a, p, d, float(sg[vl]), float(sg[vr]),
+                                bot_l=bot_l, bot_r=bot_r)
     if conc is None or ecc is None:
-        conc_f, ecc_f = _fit_phases(tg, y_fit, valid, a, p, d, low_l, low_r, force=True)
+        conc_f, ecc_f = _fit_phases(tg, y_fit, valid, a, p, d, low_l, low_r, force=True,
+                                    bot_l=bot_l, bot_r=bot_r)
         conc, ecc = conc or conc_f, ecc or ecc_f
     # Fallbacks: threshold crossings (only when a fit failed).
     start = conc.start_s if conc else float(tg[up10])
@@ -341,7 +373,8 @@ def _top_region(y: np.ndarray, a: int, pk: int, d: int, low_l: float, low_r: flo
 
 
 def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: int,
-                 up: int, dn: int, low_l: float, low_r: float, force: bool
+                 up: int, dn: int, low_l: float, low_r: float, force: bool,
+                 fix_l: bool = False, fix_r: bool = False
                  ) -> tuple[TransitionFit | None, TransitionFit | None]:
     mid = (up + dn) // 2
     average = (dn - up) / GRID_HZ <= _AVERAGE_MAX_TOP_S
@@ -352,16 +385,34 @@ def _fit_plateau(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, d: in
     h_l = median(y[up:b + 1])
     h_r = median(y[c:dn + 1])
     conc = _fit_side(tg, y, valid, a, b, low_l, h_l, rising=True, fix_high=False,
-                     average=average)
+                     average=average, fix_low=fix_l)
     ecc = _fit_side(tg, y, valid, c, d, low_r, h_r, rising=False, fix_high=False,
-                    force=force, average=average)
+                    force=force, average=average, fix_low=fix_r)
     return conc, ecc
 
 
+def _bottom(y: np.ndarray, v: int, pk: int) -> tuple[int, float]:
+    """The lowest point of a valley between back-to-back movements on the fitted signal
+    ``y`` (within 0.2 s of ``v``, the valley found on the 2 Hz signal, on its side of the
+    peak ``pk``) and its level."""
+    lo, hi = max(v - 10, 0), min(v + 10, len(y) - 1)
+    if v > pk:
+        lo = max(lo, pk)
+    else:
+        hi = min(hi, pk)
+    vi = lo + int(np.argmin(y[lo:hi + 1]))
+    return vi, float(y[vi])
+
+
 def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int, d: int,
-                low_l: float, low_r: float, force: bool = False
+                low_l: float, low_r: float, force: bool = False,
+                bot_l: int | None = None, bot_r: int | None = None,
                 ) -> tuple[TransitionFit | None, TransitionFit | None]:
     """Fit the rise over ``[a, top]`` and the fall over ``[top, d]`` of one signal.
+
+    ``bot_l`` / ``bot_r``: the valley before / after the movement when it follows / is
+    followed by another with no rest between (a turning point at the bottom, see
+    :func:`_bottom`); None beside a rest.
 
     With a real plateau at the top (>= ``_PLATEAU_S`` above 95%), each side is fitted
     up to ``_PLATEAU_FIT_S`` into the plateau with a free top level: the level right
@@ -373,26 +424,39 @@ def _fit_phases(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, p: int
     """
     pk = int(np.argmax(y[max(p - 10, a): min(p + 11, d + 1)])) + max(p - 10, a)
     top = float(y[pk])
+    # Back to back (no rest between two movements) the valley is a turning point, as a
+    # top without a pause is: the level there is held at its lowest point and the side's
+    # fit ends there (with the rest level free, the flat end was extrapolated past the
+    # valley, up to 1 s into the next movement, or short of it).
+    fix_l, fix_r = bot_l is not None, bot_r is not None
+    if bot_l is not None:
+        a, low_l = _bottom(y, bot_l, pk)
+    if bot_r is not None:
+        d, low_r = _bottom(y, bot_r, pk)
     # (Relaxation judged on the 95% reading only: the 85% one below is already the
     # reading of a top that sags.)
     up95, dn95 = _top_region(y, a, pk, d, low_l, low_r, 0.95, relax=True)
     if (dn95 - up95) / GRID_HZ >= _PLATEAU_S:
-        c1, e1 = _fit_plateau(tg, y, valid, a, d, up95, dn95, low_l, low_r, force)
+        c1, e1 = _fit_plateau(tg, y, valid, a, d, up95, dn95, low_l, low_r, force,
+                              fix_l, fix_r)
         if (dn95 - up95) / GRID_HZ <= _TURN_CHECK_MAX_S and c1 is not None and e1 is not None:
             # A slow rep without a pause spends 0.4 s and more above 95% too; read as a
             # plateau it gets a spurious pause of 20-120 ms.
-            c0 = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True)
+            c0 = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True,
+                           fix_low=fix_l)
             e0 = _fit_side(tg, y, valid, pk, d, low_r, top, rising=False, fix_high=True,
-                           force=force)
+                           force=force, fix_low=fix_r)
             if c0 is not None and e0 is not None and c0.rms + e0.rms < c1.rms + e1.rms:
                 return c0, e0
         return c1, e1
-    conc = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True)
+    conc = _fit_side(tg, y, valid, a, pk, low_l, top, rising=True, fix_high=True,
+                     fix_low=fix_l)
     ecc = _fit_side(tg, y, valid, pk, d, low_r, top, rising=False, fix_high=True,
-                    force=force)
+                    force=force, fix_low=fix_r)
     up85, dn85 = _top_region(y, a, pk, d, low_l, low_r, 0.85)
     if (dn85 - up85) / GRID_HZ >= _PLATEAU_S and conc is not None and ecc is not None:
-        c2, e2 = _fit_plateau(tg, y, valid, a, d, up85, dn85, low_l, low_r, force)
+        c2, e2 = _fit_plateau(tg, y, valid, a, d, up85, dn85, low_l, low_r, force,
+                              fix_l, fix_r)
         if c2 is not None and e2 is not None and c2.rms + e2.rms < conc.rms + ecc.rms:
             return c2, e2
     return conc, ecc
