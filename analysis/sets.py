@@ -101,6 +101,7 @@ LEAD_MAX_RATIO = 1.5
 # ... and no rep pauses longer than this at the top (true reps in six models: 5 s at
 # most): a longer top that close to a rep is the band left stretched after the set.
 REP_MAX_PAUSE_S = 10.0
+HOLD_LIKE_RATIO = 1.5
 # A small movement whose rest after differs from the rest before by more than this share
 # of its range is a re-wrap of the band (a failed attempt starts and ends at rest).
 REST_SHIFT_FRACTION = 0.5
@@ -300,6 +301,7 @@ class SetBuilder:
     # Last rest level measured on a quiet stretch, and that level when the open set began.
     _rest_level: float | None = field(default=None, repr=False)
     _base: float = field(default=0.0, repr=False)
+    _hold_ranges: list[float] = field(default_factory=list, repr=False)
 
     def should_close(self, m: Movement) -> bool:
         if not self.open:
@@ -341,6 +343,11 @@ class SetBuilder:
         typ = typical_range(ranges)
         return bool(np.sum(ranges >= PARTIAL_FRACTION * typ) >= FEW_MOVEMENTS
                     and mv[0].range_n <= LEAD_MAX_RATIO * typ)
+
+    def _like_a_hold(self, m: Movement) -> bool:
+        """``m``'s range is within ``HOLD_LIKE_RATIO`` of a hold accepted before."""
+        return any(1.0 / HOLD_LIKE_RATIO <= m.range_n / r <= HOLD_LIKE_RATIO
+                   for r in self._hold_ranges)
 
     def idle_close_due(self, now_s: float) -> bool:
         return bool(self.open) and now_s - self.open[-1].end_s >= SET_GAP_S
@@ -390,9 +397,12 @@ class SetBuilder:
                 return closed  # a tug well after the set, not a failed attempt
         if (is_hold(m) and m.pause_s > REP_MAX_PAUSE_S and self.open
                 and not is_hold(self.open[-1])
-                and m.start_s - self.open[-1].end_s < HOLD_AFTER_REP_S):
+                and m.start_s - self.open[-1].end_s < HOLD_AFTER_REP_S
+                and not (all(x.duration_s < FIDGET_MAX_S for x in self.open)
+                         and self._like_a_hold(m))):
             # Too long for a rep, too close to one for a hold (a hold is a set of its
             # own, after a rest): the band left stretched after the set, which is over.
+            # (After brief tugs in the rest, one like the session's holds is a hold.)
             return closed + self.close()
         if self.should_close(m) or (self.open and ref is not None
                                     and _rest_moved(self.open, m, ref)):
@@ -523,6 +533,7 @@ class SetBuilder:
         idx = self.next_set
         self.next_set += 1
         self.accepted_ranges.append(m.range_n)
+        self._hold_ranges.append(m.range_n)
         summary = SetSummary(index=idx, kind="hold", start_s=m.start_s, end_s=m.end_s,
                              rep_count=0, side=self._side(idx), band_id=self.band_id)
         hold = Hold(set=idx, start_s=m.start_s, end_s=m.end_s, duration_s=m.pause_s,

@@ -570,3 +570,17 @@ def test_one_pull_as_large_as_a_rep_in_the_rest_is_not_a_set() -> None:
     f += 20.0 * _bump(t, 58.0, 1.2, 0.3, 1.5)
     f += _set(t, 80.0, 8, 20.0)
     assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
+
+
+def test_a_hold_right_after_brief_tugs_is_a_hold_when_like_the_sessions_holds() -> None:
+    # gen_model_g (the seventh model): the fourth of four holds began 2 s after two brief
+    # tugs of the band in the rest and was dropped as the band left stretched after a
+    # set. Brief tugs are no set, and the long top is as large as the holds before it.
+    t, f = _session(200.0, 24)
+    for start in (3.0, 45.0, 87.0):
+        f += 20.0 * _bump(t, start, 1.5, 20.0, 1.5)
+    f += 7.0 * _bump(t, 130.0, 0.25, 0.05, 0.25) + 6.0 * _bump(t, 130.7, 0.3, 0.05, 0.3)
+    f += 20.0 * _bump(t, 133.4, 1.5, 20.0, 1.5)
+    result = analyze(t, f)
+    assert _counts(result) == [("hold", 0)] * 4
+    assert all(h.duration_s > 19.0 for h in result.holds)
