@@ -102,6 +102,8 @@ LEAD_MAX_RATIO = 1.5
 # most): a longer top that close to a rep is the band left stretched after the set.
 REP_MAX_PAUSE_S = 10.0
 HOLD_LIKE_RATIO = 1.5
+PARTIAL_HELD_S = 1.5
+PARTIAL_HELD_MIN_S = 3.0
 # A small movement whose rest after differs from the rest before by more than this share
 # of its range is a re-wrap of the band (a failed attempt starts and ends at rest).
 REST_SHIFT_FRACTION = 0.5
@@ -175,6 +177,20 @@ def _in_rhythm(mv: list[Movement], typ: float) -> bool:
     took = median(np.array([m.duration_s for m in nxt]))
     return bool(nxt[0].start_s - mv[0].end_s <= median(gaps) + RHYTHM_SLACK_S
                 and mv[0].duration_s <= RHYTHM_DURATION_RATIO * took)
+
+
+def _held_too_long(m: Movement, mv: list[Movement]) -> bool:
+    """``m``, a small movement among ``mv``, stays at its top at least
+    ``PARTIAL_HELD_MIN_S`` and ``PARTIAL_HELD_S`` longer than the larger movements of
+    ``mv`` do on median: an aborted rep does not pause longer than the full ones (true
+    partial reps in seven models: at most 0.6 s more, and under 2.8 s), a stretch held in
+    the rest does (2-6 s in the sixth model)."""
+    if m.pause_s < PARTIAL_HELD_MIN_S:
+        return False
+    big = max((x.range_n for x in mv), default=0.0)
+    pauses = np.array([x.pause_s for x in mv if x.range_n >= PARTIAL_FRACTION * big
+                       and not is_hold(x)])
+    return bool(len(pauses) and m.pause_s > median(pauses) + PARTIAL_HELD_S)
 
 
 def _rep_like(mv: list[Movement], typ: float) -> bool:
@@ -386,6 +402,8 @@ class SetBuilder:
         if self.open and ref is not None and m.range_n < PARTIAL_FRACTION * ref:
             if m.duration_s < FIDGET_MAX_S:
                 return closed  # a brief tug: dropped at closing anyway, it must not bridge
+            if _held_too_long(m, self.open):
+                return closed  # a stretch held in the rest, not an aborted rep
             if moves_the_rest(m, REST_SHIFT_FRACTION):
                 return closed  # a band re-wrapped, not a failed attempt: no rep, no delay
             if m.duration_s - m.pause_s >= SET_GAP_S:
@@ -488,6 +506,8 @@ class SetBuilder:
             brief = ratio < PARTIAL_FRACTION and m.duration_s < FIDGET_MAX_S
             if brief or (ratio < FIDGET_FRACTION
                          and not _attempt(m, [k for k, _ in kept], ratio)):
+                continue
+            if ratio < PARTIAL_FRACTION and _held_too_long(m, mv):
                 continue
             if (ratio < PARTIAL_FRACTION and first_full is not None
                     and m.end_s <= first_full.start_s - FAIL_GAP_S):

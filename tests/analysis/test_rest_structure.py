@@ -584,3 +584,17 @@ def test_a_hold_right_after_brief_tugs_is_a_hold_when_like_the_sessions_holds() 
     result = analyze(t, f)
     assert _counts(result) == [("hold", 0)] * 4
     assert all(h.duration_s > 19.0 for h in result.holds)
+
+
+def test_a_stretch_held_in_the_rest_is_not_a_partial_rep() -> None:
+    # gen_model_f (the sixth model): a hip stretch against the band in the rest, opened
+    # to a third of the range and held 4 s, 2 s after a set's last rep, joined the set
+    # as a partial rep and bridged to the next set. Aborted reps do not pause longer than
+    # the full ones (true partial reps in seven models: at most 0.6 s more).
+    t, f = _session(110.0, 25)
+    f += _set(t, 3.0, 8, 20.0)  # reps paused 0.6 s; the last ends at 37.9 s
+    f += 6.5 * _bump(t, 40.0, 1.5, 4.0, 1.5)  # back at rest at 47 s
+    f += _set(t, 52.5, 8, 20.0)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("reps", 8)]
+    assert not any(r.partial for r in result.reps)
