@@ -344,8 +344,10 @@ def trailing_extreme(x: np.ndarray, k: int, maximum: bool) -> np.ndarray:
 
 
 @njit(cache=True)
-def peaks_by_prominence(x: np.ndarray, min_prominence: float) -> np.ndarray:
-    """``scipy.signal.find_peaks(x, prominence=min_prominence)[0]``, compiled.
+def peaks_with_prominences(x: np.ndarray, min_prominence: float
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """``scipy.signal.find_peaks(x, prominence=min_prominence)``: the peaks and their
+    prominences, compiled.
 
     Local maxima (the middle of a flat top, as scipy) whose prominence (height above the
     higher of the lowest points on either side before a higher sample) is at least
@@ -353,6 +355,7 @@ def peaks_by_prominence(x: np.ndarray, min_prominence: float) -> np.ndarray:
     """
     n = len(x)
     out = np.empty(n, dtype=np.int64)
+    proms = np.empty(n, dtype=np.float64)
     n_out = 0
     i = 1
     while i < n - 1:
@@ -373,9 +376,17 @@ def peaks_by_prominence(x: np.ndarray, min_prominence: float) -> np.ndarray:
                 while j <= n - 1 and x[j] <= top:
                     right_min = min(right_min, x[j])
                     j += 1
-                if top - max(left_min, right_min) >= min_prominence:
+                prom = top - max(left_min, right_min)
+                if prom >= min_prominence:
                     out[n_out] = peak
+                    proms[n_out] = prom
                     n_out += 1
                 i = ahead
         i += 1
-    return out[:n_out].copy()
+    return out[:n_out].copy(), proms[:n_out].copy()
+
+
+@njit(cache=True)
+def peaks_by_prominence(x: np.ndarray, min_prominence: float) -> np.ndarray:
+    """``scipy.signal.find_peaks(x, prominence=min_prominence)[0]``, compiled."""
+    return peaks_with_prominences(x, min_prominence)[0]

@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 
 from analysis.fastfilters import median
-from analysis.filter_kernels import first_quiet_run, peaks_by_prominence, prepare_window
+from analysis.filter_kernels import first_quiet_run, peaks_with_prominences, prepare_window
 from analysis.fit import TransitionFit, fit_rise, knee_tables
 from analysis.movement_kernels import crossing, force_metrics, top_region
 from analysis.types import Movement
@@ -111,8 +111,22 @@ def analyze_window(
     # small failed attempt right after the set's last rep against that rep's range.
     new = tg > after_s
     rng_new = float(np.ptp(y_seg[new])) if np.count_nonzero(new) >= 8 else rng_all
-    prom = max(_MIN_PROMINENCE * rng_new, 6.0 * noise, 0.3, min_range)
-    peaks = peaks_by_prominence(y_seg, prom)
+    floor = max(6.0 * noise, 0.3, min_range)
+    cand, cand_prom = peaks_with_prominences(y_seg, floor)
+    prom = max(_MIN_PROMINENCE * rng_new, floor)
+    keep = cand_prom >= prom
+    if np.any(keep):
+        # Failed attempts after the window's last movement are measured against the
+        # movements, not the window's span: a window that also holds the band being put
+        # on (rest 0 -> 7 N before reps of 7 N) measured attempts of 1.4 N against 16 N.
+        # (Only after it: smaller peaks before a movement are fidgets and re-wraps in
+        # the rest, and as peaks they would hide the rest the movements rise from.)
+        last = int(np.flatnonzero(keep)[-1])
+        top_prom = float(np.max(cand_prom[keep & (tg[cand] > after_s)], initial=0.0))
+        if top_prom > 0.0:
+            late = max(_MIN_PROMINENCE * min(rng_new, top_prom), floor)
+            keep[last + 1:] = cand_prom[last + 1:] >= late
+    peaks = cand[keep]
     # A window cut while the band is up (the detector's checkpoint inside a long
     # activity: a hold after a band re-adjusted to a higher rest) ends on a rise that is
     # no peak yet: carry it, from the lowest point after the last peak, to the next window.

@@ -20,6 +20,7 @@ from analysis.filter_kernels import (
     first_quiet_run,
     hampel,
     peaks_by_prominence,
+    peaks_with_prominences,
     prepare_window,
     running_median,
     trailing_extreme,
@@ -63,6 +64,10 @@ def test_peaks_by_prominence_is_scipy_find_peaks(x: np.ndarray, prominence: floa
         x = np.round(x / 10.0)  # plateaus: scipy reports the middle of a flat top
     np.testing.assert_array_equal(peaks_by_prominence(x, prominence),
                                   signal.find_peaks(x, prominence=prominence)[0])
+    idx, proms = peaks_with_prominences(x, prominence)
+    ref_idx, ref = signal.find_peaks(x, prominence=prominence)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(proms, ref["prominences"], rtol=0, atol=1e-12)
 
 
 def _reference_hampel(f: np.ndarray, size: int) -> np.ndarray:
@@ -290,7 +295,7 @@ from analysis import detect_kernel, filter_kernels, fit_kernel, movement_kernels
 from analysis.warmup import warm_up
 entry_points = [detect_kernel.scan_batch, filter_kernels.prepare_window,
                 filter_kernels.first_quiet_run, filter_kernels.running_median,
-                filter_kernels.peaks_by_prominence,
+                filter_kernels.peaks_with_prominences,
                 filter_kernels.trailing_extreme, fit_kernel.fit_rise_kernel,
                 movement_kernels.crossing, movement_kernels.top_region,
                 movement_kernels.force_metrics]
