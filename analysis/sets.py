@@ -45,7 +45,11 @@ attempts.
 
 A small movement after a set that leaves the rest at another level (by more than
 ``REST_SHIFT_FRACTION`` of its range) is the band being re-wrapped: not a failed attempt,
-and it does not keep the set open.
+and it does not keep the set open. Unless it leaves the rest lower and follows the set in
+its rhythm (within ``ATTEMPT_GAP_S``, rising from the set's rest, at most
+``ATTEMPT_MAX_S`` long): the last failed attempt, after which the limb was let down; the
+set then goes on only if the next movement starts within ``LET_DOWN_SHIFT`` of the set's
+range from the set's rest.
 
 A hold under ``HOLD_MIN_FRACTION`` of the sets before is a band left slightly stretched
 in a rest, not a hold. Nor is one whose top is less than ``HOLD_RETURN_FRACTION`` of its
@@ -146,6 +150,9 @@ ATTEMPT_MAX_S = 4.5
 # A movement that leaves the rest at another level just before a set is the band put
 # on, unless it is the set's first rep in its rhythm (see _in_rhythm).
 RHYTHM_SLACK_S = 1.0
+# After a failed attempt that let the limb down (see _lets_go), a movement starting more
+# than this share of the set's range away from the set's rest is after the set.
+LET_DOWN_SHIFT = 0.25
 RHYTHM_DURATION_RATIO = 1.5
 
 
@@ -155,11 +162,28 @@ def _attempt(m: Movement, before: list[Movement], ratio: float) -> bool:
     ``ATTEMPT_GAP_S``)."""
     if not before or not ATTEMPT_MIN_FRACTION <= ratio < FIDGET_FRACTION:
         return False
+    return bool(ATTEMPT_MIN_S <= m.duration_s <= ATTEMPT_MAX_S
+                and (_lets_go(m, before) or (not moves_the_rest(m, REST_SHIFT_FRACTION)
+                     and _follows(m, before))))
+
+
+def _follows(m: Movement, before: list[Movement]) -> bool:
+    """``m`` follows the set's movements ``before`` within ``ATTEMPT_GAP_S`` and rises
+    from their rest: its top at least half its range above the rest of the last three."""
+    if not before:
+        return False
     rest = median(np.array([x.rest_n for x in before[-3:]]))
     return bool(m.start_s - before[-1].end_s < ATTEMPT_GAP_S
-                and ATTEMPT_MIN_S <= m.duration_s <= ATTEMPT_MAX_S
-                and m.rest_n + m.range_n - rest >= PARTIAL_FRACTION * m.range_n
-                and not moves_the_rest(m, REST_SHIFT_FRACTION))
+                and m.rest_n + m.range_n - rest >= PARTIAL_FRACTION * m.range_n)
+
+
+def _lets_go(m: Movement, before: list[Movement]) -> bool:
+    """``m``, a small movement that leaves the rest lower than it found it, is the set's
+    last failed attempt, after which the person let the limb down to the floor, not the
+    band re-wrapped looser: it follows the set in its rhythm (see ``_follows``)."""
+    after = m.rest_after_n
+    return (after is not None and after < m.rest_n and m.duration_s <= ATTEMPT_MAX_S
+            and _follows(m, before))
 
 
 def _in_rhythm(mv: list[Movement], typ: float) -> bool:
@@ -318,6 +342,9 @@ class SetBuilder:
     _rest_level: float | None = field(default=None, repr=False)
     _base: float = field(default=0.0, repr=False)
     _hold_ranges: list[float] = field(default_factory=list, repr=False)
+    # After a small movement that left the rest lower (see _lets_go): the set's rest and
+    # the rest it left, to judge the next movement by.
+    _let_down: tuple[float, float] | None = field(default=None, repr=False)
 
     def should_close(self, m: Movement) -> bool:
         if not self.open:
@@ -382,6 +409,16 @@ class SetBuilder:
         closed: list[ClosedSet] = []
         if self.open and m.start_s - self.open[-1].end_s >= SET_GAP_S:
             closed = self.close()  # after a rest a movement is judged on its own
+        if self._let_down is not None:
+            before, after = self._let_down
+            self._let_down = None
+            typ = self.context_range() or 0.0
+            shift = abs(m.rest_n - before)
+            if self.open and shift > 0.5 * abs(before - after) and shift > LET_DOWN_SHIFT * typ:
+                # Not back at the set's rest after an attempt that let the limb down:
+                # the set is over (a band taken off must not hold it open). Sets whose
+                # rest wanders with the tension kept between reps shift less.
+                closed += self.close()
         if m.rest_quiet:
             self._rest_level = m.rest_n
         if not self.open:
@@ -405,7 +442,14 @@ class SetBuilder:
             if _held_too_long(m, self.open):
                 return closed  # a stretch held in the rest, not an aborted rep
             if moves_the_rest(m, REST_SHIFT_FRACTION):
-                return closed  # a band re-wrapped, not a failed attempt: no rep, no delay
+                if not _lets_go(m, self.open):
+                    return closed  # a band re-wrapped, not a failed attempt: no rep, no delay
+                # An attempt after which the limb was let down: the set goes on only if
+                # the next movement rises from the set's rest again (see add's start).
+                self._let_down = (median(np.array([x.rest_n for x in self.open[-3:]])),
+                                  float(m.rest_after_n or m.rest_n))
+                self.open.append(m)
+                return closed
             if m.duration_s - m.pause_s >= SET_GAP_S:
                 # No rep moves that slowly: the band was re-wrapped or left half
                 # released, and the time it spans is a rest.
