@@ -26,7 +26,12 @@ Recordings come from three independent models:
 - a seventh generator (``tests/analysis/gen_model_g.py``), also written without looking
   at the analysis: Hill-muscle joint dynamics under a feedback controller (the profile
   emerges from an ODE), a two-layer band with Mullins softening and thermal drift, a
-  sigma-delta bridge with a decimation filter, device ms stamps and buffer-overflow losses.
+  sigma-delta bridge with a decimation filter, device ms stamps and buffer-overflow losses;
+- an eighth generator (``tests/analysis/gen_model_h.py``), also written without looking at
+  the analysis: per-person phase templates under random time warps, shared glute
+  fatigue, an Ogden band with strain-clock relaxation, a Hall-effect spring scale with
+  temperature drift, torn reads and a tare sometimes taken under tension, 32 kHz tick
+  stamps and posture-dependent radio fades.
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
@@ -61,6 +66,7 @@ from tests.analysis import (  # noqa: E402
     gen_model_e,
     gen_model_f,
     gen_model_g,
+    gen_model_h,
 )
 
 SET_GAP_S = 7.0
@@ -179,6 +185,7 @@ run_fourth = _run_model(gen_model_d)
 run_fifth = _run_model(gen_model_e)
 run_sixth = _run_model(gen_model_f)
 run_seventh = _run_model(gen_model_g)
+run_eighth = _run_model(gen_model_h)
 
 
 ROWS = [
@@ -222,7 +229,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=40, help="recordings per model")
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth", "sixth",
-                                       "seventh"],
+                                       "seventh", "eighth"],
                     default=None)
     args = ap.parse_args()
     for model, runner in (("simulator (firmware_sim)", run_sim),
@@ -231,10 +238,12 @@ def main() -> None:
                           ("fourth generator (tests/analysis/gen_model_d.py)", run_fourth),
                           ("fifth generator (tests/analysis/gen_model_e.py)", run_fifth),
                           ("sixth generator (tests/analysis/gen_model_f.py)", run_sixth),
-                          ("seventh generator (tests/analysis/gen_model_g.py)", run_seventh)):
+                          ("seventh generator (tests/analysis/gen_model_g.py)", run_seventh),
+                          ("eighth generator (tests/analysis/gen_model_h.py)", run_eighth)):
         wanted = {"sim": "simulator", "gen": "independent", "third": "third",
                   "fourth": "fourth", "fifth": "fifth",
-                  "sixth": "sixth", "seventh": "seventh"}.get(args.only or "", "")
+                  "sixth": "sixth", "seventh": "seventh",
+                  "eighth": "eighth"}.get(args.only or "", "")
         if not model.startswith(wanted):
             continue
         ours, force, base = Score(), Score(), Score()
