@@ -16,7 +16,7 @@ import numpy as np
 
 from analysis.detect import Detector
 from analysis.prescription import Prescription
-from analysis.sets import FIDGET_FRACTION, SET_GAP_S, ClosedSet, SetBuilder
+from analysis.sets import DATA_GAP_S, FIDGET_FRACTION, ClosedSet, SetBuilder
 from analysis.types import Movement
 from analysis.window import analyze_window
 
@@ -39,6 +39,7 @@ class Engine:
     _buf0: int = 0  # global index of _t[0]
     _carry: float | None = None  # an unfinished movement starts here
     _last_end: float = -np.inf
+    _prev_t: float | None = None  # time of the last sample of the previous batch
     closed: list[ClosedSet] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -52,6 +53,7 @@ class Engine:
         if (s is None) == self._has_s:
             self._has_s = False  # stretch missing in some batch: analyse force only
         self._append(t, f, s)
+        self._note_gaps(t)
         new_mv: list[Movement] = []
         closed: list[ClosedSet] = []
         cuts = self.detector.feed(t, f)
@@ -65,10 +67,24 @@ class Engine:
             closed += self._idle_close(cuts[n + 1].trigger if n + 1 < len(cuts) else None)
         closed += self._idle_close(None)
         self._trim()
+        # Gaps before the open set's last movement (or the last one reported) no longer
+        # matter to any decision.
+        self.sets.gaps.forget_before(
+            self.sets.open[-1].end_s if self.sets.open else self._last_end)
         return new_mv, closed
 
+    def _note_gaps(self, t: np.ndarray) -> None:
+        """Record the stretches with no samples (see ``analysis.sets.DataGaps``)."""
+        if not len(t):
+            return
+        tt = t if self._prev_t is None else np.concatenate(([self._prev_t], t))
+        self._prev_t = float(t[-1])
+        for i in np.flatnonzero(np.diff(tt) > DATA_GAP_S):
+            self.sets.gaps.spans.append((float(tt[i]), float(tt[i + 1])))
+
     def _idle_close(self, next_trigger: int | None) -> list[ClosedSet]:
-        """Close the open set once the rest after it has lasted ``SET_GAP_S``.
+        """Close the open set once the rest after it has lasted long enough (``SET_GAP_S``
+        seen, see ``DataGaps``).
 
         The closing point is a property of the data (the first sample that late, if no
         activity started before it), not of when a batch happened to end, so live and
@@ -77,7 +93,7 @@ class Engine:
         last = self._last_time()
         if not self.sets.open or last is None:
             return []
-        due = self.sets.open[-1].end_s + SET_GAP_S
+        due = self.sets.gaps.rest_over_at(self.sets.open[-1].end_s)
         if last < due:
             return []
         j = int(np.searchsorted(self._t, due))

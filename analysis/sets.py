@@ -1,8 +1,9 @@
 """From movements to sets, reps (full and partial), holds and per-set statistics.
 
 Movements arrive in time order. A set is a run of movements separated by less than
-``SET_GAP_S`` of rest; a movement whose top lasts ``HOLD_MIN_S`` or more is a hold and
-always forms a set of its own. While a set is open:
+``SET_GAP_S`` of rest (rest seen: time with no samples does not count, up to
+``SET_GAP_UNSEEN_S`` in all, see ``DataGaps``); a movement whose top lasts ``HOLD_MIN_S``
+or more is a hold and always forms a set of its own. While a set is open:
 
 - a movement under ``FIDGET_FRACTION`` of the set's typical range is fidgeting, dropped
   at once so that it never bridges two sets, unless it is a failed attempt: it follows
@@ -69,6 +70,13 @@ from analysis.types import Movement
 from bandsense.model import Hold, Rep, SetSummary
 
 SET_GAP_S = 7.0
+# Time with no samples (the link dropped, frames lost) is no evidence of rest: a set
+# closes after SET_GAP_S of rest that was seen, or after SET_GAP_UNSEEN_S in all (no rest
+# between two sets in seven models was under 10.1 s; a 6.9 s link drop in the middle of
+# a set of the eighth split it). Samples further apart than DATA_GAP_S leave the time
+# between them unseen.
+DATA_GAP_S = 0.5
+SET_GAP_UNSEEN_S = 10.0
 # A movement at either end of a set lasting under this share of the set's typical rep is
 # a pull in the rest (repositioning, a tug), not a rep nor a failed attempt: attempts are
 # slow struggles (true reps and attempts at the ends of sets, in five models: >= 0.36).
@@ -154,6 +162,29 @@ RHYTHM_SLACK_S = 1.0
 # than this share of the set's range away from the set's rest is after the set.
 LET_DOWN_SHIFT = 0.25
 RHYTHM_DURATION_RATIO = 1.5
+
+
+@dataclass
+class DataGaps:
+    """Stretches of the stream with no samples, ``(start_s, end_s)`` in time order."""
+
+    spans: list[tuple[float, float]] = field(default_factory=list)
+
+    def rest_over_at(self, end_s: float) -> float:
+        """When a rest that began at ``end_s`` has lasted long enough to end a set:
+        ``SET_GAP_S`` of it seen, at most ``SET_GAP_UNSEEN_S`` in all."""
+        due = end_s + SET_GAP_S
+        for a, b in self.spans:
+            if b <= end_s:
+                continue
+            if a >= due:
+                break
+            due += b - max(a, end_s)
+        return min(due, end_s + SET_GAP_UNSEEN_S)
+
+    def forget_before(self, time_s: float) -> None:
+        if self.spans and self.spans[0][1] <= time_s:
+            self.spans = [x for x in self.spans if x[1] > time_s]
 
 
 def _attempt(m: Movement, before: list[Movement], ratio: float) -> bool:
@@ -345,12 +376,14 @@ class SetBuilder:
     # After a small movement that left the rest lower (see _lets_go): the set's rest and
     # the rest it left, to judge the next movement by.
     _let_down: tuple[float, float] | None = field(default=None, repr=False)
+    # Where the stream had no samples (filled in by the engine; see DataGaps).
+    gaps: DataGaps = field(default_factory=DataGaps)
 
     def should_close(self, m: Movement) -> bool:
         if not self.open:
             return False
         last = self.open[-1]
-        if m.start_s - last.end_s >= SET_GAP_S:
+        if m.start_s >= self.gaps.rest_over_at(last.end_s):
             return True
         if is_hold(m):
             return not self._absorbs(m)
@@ -393,7 +426,7 @@ class SetBuilder:
                    for r in self._hold_ranges)
 
     def idle_close_due(self, now_s: float) -> bool:
-        return bool(self.open) and now_s - self.open[-1].end_s >= SET_GAP_S
+        return bool(self.open) and now_s >= self.gaps.rest_over_at(self.open[-1].end_s)
 
     def context_range(self) -> float | None:
         """Typical range of the open set, else of the sets accepted so far."""
@@ -407,7 +440,7 @@ class SetBuilder:
 
     def add(self, m: Movement) -> list[ClosedSet]:
         closed: list[ClosedSet] = []
-        if self.open and m.start_s - self.open[-1].end_s >= SET_GAP_S:
+        if self.open and m.start_s >= self.gaps.rest_over_at(self.open[-1].end_s):
             closed = self.close()  # after a rest a movement is judged on its own
         if self._let_down is not None:
             before, after = self._let_down
@@ -455,7 +488,7 @@ class SetBuilder:
                 # released, and the time it spans is a rest.
                 return closed + self.close()
             gap = m.start_s - self.open[-1].end_s
-            if FAIL_GAP_S <= gap < SET_GAP_S:
+            if gap >= FAIL_GAP_S:
                 return closed  # a tug well after the set, not a failed attempt
         if (is_hold(m) and m.pause_s > REP_MAX_PAUSE_S and self.open
                 and not is_hold(self.open[-1])

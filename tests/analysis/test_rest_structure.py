@@ -633,3 +633,51 @@ def test_a_last_attempt_after_which_the_limb_is_let_down_is_a_partial_rep() -> N
     assert _counts(result) == [("reps", 8), ("reps", 8)]
     assert [r.partial for r in result.reps][:9] == [False] * 8 + [True]
     assert abs(result.reps[8].start_s - 39.0) < 0.3
+
+
+def _drop(t: np.ndarray, f: np.ndarray, start: float, end: float
+          ) -> tuple[np.ndarray, np.ndarray]:
+    keep = (t < start) | (t >= end)
+    return t[keep], f[keep]
+
+
+def test_a_link_drop_in_the_middle_of_a_set_does_not_split_it() -> None:
+    # gen_model_h (the eighth model): the link dropped for 6.9 s in the middle of a set,
+    # while two partial reps were done; the movements seen on either side were 7.7 s
+    # apart, and the set was split in two. Time with no samples is no evidence of rest.
+    t, f = _session(110.0, 43)
+    f += _set(t, 3.0, 8, 20.0)  # reps every 4.5 s, 1.1 s of rest between them
+    f += _set(t, 3.0 + 8 * 4.5 + 6.0, 6, 20.0)  # the same set after two lost reps
+    f += _set(t, 96.0, 2, 20.0)  # the next set, after a 14 s rest
+    t, f = _drop(t, f, 38.1, 44.8)  # the eighth rep ends at 37.9 s, the ninth starts at 45
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 14), ("reps", 2)]
+
+
+def test_a_rest_between_sets_with_lost_samples_still_ends_the_set() -> None:
+    # A link drop inside a real rest: the rest seen is shorter than 7 s, but 10 s or
+    # more in all end the set (no rest between sets was shorter than 10.1 s in seven
+    # models); one seen for 7 s ends it whatever was lost before.
+    t, f = _session(130.0, 44)
+    f += _set(t, 3.0, 6, 20.0)  # the last rep ends at 28.9 s
+    f += _set(t, 40.0, 6, 20.0)  # 11.1 s later: 4 s of it lost
+    f += _set(t, 75.0 + 9.5, 6, 20.0)  # 9.5 s after the second set, 1 s of it lost
+    t, f = _drop(t, f, 31.0, 35.0)
+    t, f = _drop(t, f, 66.5, 67.5)
+    assert _counts(analyze(t, f)) == [("reps", 6), ("reps", 6), ("reps", 6)]
+
+
+def test_live_equals_offline_across_link_drops() -> None:
+    from analysis.live import LiveAnalyzer
+
+    t, f = _session(110.0, 43)
+    f += _set(t, 3.0, 8, 20.0) + _set(t, 3.0 + 8 * 4.5 + 6.0, 6, 20.0) + _set(t, 96.0, 2, 20.0)
+    t, f = _drop(t, f, 38.1, 44.8)
+    t, f = _drop(t, f, 90.0, 91.0)
+    offline = analyze(t, f)
+    for batch in (1, 7, 50):
+        live = LiveAnalyzer(band_id="b")
+        for i in range(0, len(t), batch):
+            live.feed(t[i:i + batch], f[i:i + batch], None)
+        live.finish()
+        assert live.summary() == offline
