@@ -77,10 +77,16 @@ class Engine:
         """Record the stretches with no samples (see ``analysis.sets.DataGaps``)."""
         if not len(t):
             return
-        tt = t if self._prev_t is None else np.concatenate(([self._prev_t], t))
-        self._prev_t = float(t[-1])
-        for i in np.flatnonzero(np.diff(tt) > DATA_GAP_S):
-            self.sets.gaps.spans.append((float(tt[i]), float(tt[i + 1])))
+        spans = self.sets.gaps.spans
+        first, last = float(t[0]), float(t[-1])
+        if self._prev_t is not None and first - self._prev_t > DATA_GAP_S:
+            spans.append((self._prev_t, first))
+        self._prev_t = last
+        # No step within the batch can exceed its span (the common live case: a batch of
+        # 0.1 s): only then look at the steps.
+        if last - first > DATA_GAP_S:
+            for i in np.flatnonzero(np.diff(t) > DATA_GAP_S):
+                spans.append((float(t[i]), float(t[i + 1])))
 
     def _idle_close(self, next_trigger: int | None) -> list[ClosedSet]:
         """Close the open set once the rest after it has lasted long enough (``SET_GAP_S``
