@@ -45,7 +45,7 @@ attempts.
 A set of fewer than ``FEW_MOVEMENTS`` full movements drops those that leave the rest at
 another level (by more than ``REWRAP_SHIFT_FRACTION`` of their range), and any set drops
 such movements at its start: the band was put on or re-wrapped. Small movements that
-end ``FAIL_GAP_S`` or more before a set's first full rep are pulls in the rest, not
+end ``ATTEMPT_GAP_S`` or more before a set's first full rep are pulls in the rest, not
 attempts.
 
 A small movement after a set that leaves the rest at another level (by more than
@@ -619,8 +619,11 @@ class SetBuilder:
             if ratio < PARTIAL_FRACTION and _held_too_long(m, mv):
                 continue
             if (ratio < PARTIAL_FRACTION and first_full is not None
-                    and m.end_s <= first_full.start_s - FAIL_GAP_S):
-                continue  # small pulls well before the set's first rep: not attempts
+                    and m.end_s <= first_full.start_s - ATTEMPT_GAP_S):
+                # Small pulls before the set's first rep, not in its rhythm: no attempts
+                # (true partial reps before a set's first full one, in six models: at
+                # most 2.2 s before it; the eighth's taps and re-seats: 2.5-5 s).
+                continue
             kept.append((m, ratio < PARTIAL_FRACTION))
         kept = _without_stray_tail(_without_edge_pulls(kept))
         if ((sum(not partial for _, partial in kept) < MIN_SET_REPS

@@ -700,3 +700,15 @@ def test_a_quick_tap_after_a_set_is_not_a_failed_attempt() -> None:
     f += 4.0 * _bump(t, 39.5, 1.2, 0.1, 1.3)  # 20%, 2.6 s
     result = analyze(t, f)
     assert [r.partial for r in result.reps] == [False] * 8 + [True]
+
+
+def test_a_pull_three_seconds_before_a_set_is_not_a_failed_attempt() -> None:
+    # gen_model_h (the eighth model): taps and re-seats 2.5-5 s before a set's first rep
+    # were read as partial reps of the set. True partial reps before a set's first full
+    # rep come at most 2.2 s before it (six models): in the set's rhythm.
+    t, f = _session(60.0, 47)
+    f += 4.0 * _bump(t, 2.0, 0.8, 0.0, 0.8)  # 20%, ends at 3.6 s
+    f += _set(t, 6.6, 8, 20.0)  # 3.0 s later
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8)]
+    assert len(result.reps) == 8
