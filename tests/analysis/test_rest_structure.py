@@ -725,3 +725,17 @@ def test_two_unalike_pulls_in_the_rest_are_not_a_set() -> None:
     f += 20.0 * _bump(t, 48.0, 1.6, 0.4, 1.6)  # 3.6 s
     f += _set(t, 66.0, 6, 20.0)
     assert _counts(analyze(t, f)) == [("reps", 6), ("reps", 6)]
+
+
+def test_a_stretch_held_for_six_seconds_in_the_rest_is_not_a_hold() -> None:
+    # gen_model_f (the sixth model): a hip stretch held 5-6 s between sets was read as a
+    # hold, a set of its own. The table-top reach is held for several breaths (8 s or
+    # more in eight models); a real hold of 12 s stays one.
+    t, f = _session(140.0, 49)
+    f += _set(t, 3.0, 6, 20.0)  # ends at 29.9 s
+    f += 10.0 * _bump(t, 45.0, 1.5, 6.0, 1.5)  # held 6 s
+    f += _set(t, 70.0, 6, 20.0)  # ends at 96.9 s
+    f += 15.0 * _bump(t, 112.0, 1.5, 12.0, 1.5)  # a hold of 12 s
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 6), ("reps", 6), ("hold", 0)]
+    assert abs(result.holds[0].duration_s - 12.0) < 1.0
