@@ -14,6 +14,12 @@ import math
 import numpy as np
 from numba import njit
 
+# Outlying runs removed before the running median (see despike_runs).
+_SPIKE_RUN = 4
+_SPIKE_JUMP = 10.0  # robust sd of the sample-to-sample change
+_SPIKE_FLOOR_N = 0.3
+_SPIKE_FLOOR_MM = 1.0
+
 
 @njit(cache=True)
 def _select(a: np.ndarray, k: int) -> float:
@@ -153,6 +159,50 @@ def hampel(x: np.ndarray, size: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def despike_runs(x: np.ndarray, max_run: int, factor: float, floor: float) -> np.ndarray:
+    """Replace short runs of outliers (up to ``max_run`` samples) by the line between
+    their neighbours.
+
+    A run is a step away from the signal steeper than ``factor`` robust sd of the sample
+    to sample change (and than ``floor``), every sample of it on the far side, and a step
+    back to within a quarter of it of the level before, all within ``max_run`` samples.
+    The running median of :func:`hampel` removes runs shorter than half its window only;
+    an EMI burst or an ADC pinned at full scale for 3-4 samples (60-200 ms at 20-60 Hz)
+    otherwise cut a hold in two or became a rep's peak. A movement, even a tap, does not
+    leave and return to its level within a few samples.
+    """
+    n = len(x)
+    out = x.copy()
+    if n < 3:
+        return out
+    d = np.empty(n - 1)
+    for i in range(n - 1):
+        d[i] = abs(x[i + 1] - x[i])
+    jump = max(factor * 1.4826 * median_of(d), floor)
+    i = 1
+    while i < n - 1:
+        base = out[i - 1]
+        step = x[i] - base
+        end = -1
+        if abs(step) > jump:
+            for j in range(i + 1, min(i + max_run, n - 1) + 1):
+                back = x[j] - base
+                if abs(back) < 0.25 * abs(step):
+                    end = j
+                    break
+                if back * step < 0.0 or abs(back) < 0.5 * abs(step):
+                    break  # drifting back slowly, or across: not one outlying run
+        if end > 0:
+            for k in range(i, end):
+                w = (k - i + 1) / (end - i + 1)
+                out[k] = base + w * (x[end] - base)
+            i = end + 1
+        else:
+            i += 1
+    return out
+
+
+@njit(cache=True)
 def box_average(x: np.ndarray, size: int) -> np.ndarray:
     """``scipy.ndimage.uniform_filter1d(x, size, mode="nearest")`` (running mean).
 
@@ -272,7 +322,8 @@ def prepare_window(
     # The median spans ~50 ms (5..15 samples): wide enough for spikes of a few samples,
     # short enough that a smooth movement is monotone inside it (and so untouched).
     k = int(min(15, max(5, 2 * round(0.025 / step) + 1))) if step > 0 else 5
-    fd = hampel(f, k) if len(f) >= k else f.copy()
+    fd = hampel(despike_runs(f, _SPIKE_RUN, _SPIKE_JUMP, _SPIKE_FLOOR_N), k) if len(f) >= k \
+        else f.copy()
     dg = 1.0 / grid_hz
     m = int(np.floor((t[n - 1] + 1e-9 - t[0]) / dg)) + 1
     tg = np.empty(m)
@@ -301,7 +352,8 @@ def prepare_window(
         if not math.isfinite(s[i]):
             usable = False
     if usable:
-        sd = hampel(s, k) if len(s) >= k else s.copy()
+        sd = hampel(despike_runs(s, _SPIKE_RUN, _SPIKE_JUMP, _SPIKE_FLOOR_MM), k) if len(s) >= k \
+            else s.copy()
         sg = _lowpass(_to_grid(t, sd, tg, step, grid_hz), sos_fit)
         # Stretch times the phases only if it moves with the force (a stuck, absent or
         # miswired stretch sensor must not override good force data).

@@ -739,3 +739,21 @@ def test_a_stretch_held_for_six_seconds_in_the_rest_is_not_a_hold() -> None:
     result = analyze(t, f)
     assert _counts(result) == [("reps", 6), ("reps", 6), ("hold", 0)]
     assert abs(result.holds[0].duration_s - 12.0) < 1.0
+
+
+def test_an_adc_pinned_at_its_rail_for_a_few_samples_does_not_cut_a_hold() -> None:
+    # gen_model_e (the fifth model): EMI and ADC clipping put runs of 3-4 samples at the
+    # rail (-3 N, or 60 N) at 50-90 Hz; the running median (5 samples there) kept them,
+    # and a hold was cut in two or a rep peaked at 60 N.
+    rng = np.random.default_rng(51)
+    t = np.arange(0.0, 80.0, 1.0 / 56.0)
+    f = 6.0 + rng.normal(0.0, 0.05, len(t))
+    f += _set(t, 3.0, 6, 12.0)  # ends at 29.9 s
+    f += 8.0 * _bump(t, 45.0, 1.5, 16.0, 1.5)  # a hold of 16 s
+    for at, level in ((50.0, -3.0), (55.0, -3.0), (14.0, 60.0)):
+        i = int(np.searchsorted(t, at))
+        f[i:i + 4] = level
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 6), ("hold", 0)]
+    assert abs(result.holds[0].duration_s - 16.0) < 1.0
+    assert max(r.peak_force_n for r in result.reps) < 19.0

@@ -16,6 +16,7 @@ from scipy import ndimage, signal
 from analysis.filter_kernels import (
     box_average,
     correlation,
+    despike_runs,
     filtfilt_odd,
     first_quiet_run,
     hampel,
@@ -90,6 +91,32 @@ def test_hampel_removes_spikes_like_the_reference(seed: int) -> None:
     out = hampel(f, 11)
     np.testing.assert_array_equal(out, _reference_hampel(f, 11))
     assert np.max(np.abs(out - 40.0 * np.sin(t) ** 2)) < 2.0  # every spike is gone
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_despike_runs_removes_runs_of_up_to_four_samples_and_nothing_else(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 60.0, 1.0 / 40.0)  # 40 Hz: 4 samples are 100 ms
+    clean = 20.0 * np.sin(0.5 * t) ** 2 + 5.0
+    # A tap (a fast movement of 250 ms) and a step (a band re-seated) are signal.
+    clean += 6.0 * np.exp(-0.5 * ((t - 30.0) / 0.06) ** 2)
+    clean[t > 45.0] += 3.0
+    f = clean + rng.normal(0.0, 0.05, len(t))
+    noisy = f.copy()
+    starts = rng.choice(np.arange(20, len(t) - 20, 25), 30, replace=False)
+    for i in starts:
+        run = int(rng.integers(1, 5))
+        noisy[i:i + run] = rng.choice([-3.0, 60.0])  # an ADC pinned at a rail
+    out = despike_runs(noisy, 4, 10.0, 0.3)
+    assert np.max(np.abs(out - clean)) < 1.0  # every run is gone ...
+    untouched = np.ones(len(t), dtype=bool)
+    for i in starts:
+        untouched[i - 1:i + 5] = False
+    np.testing.assert_array_equal(out[untouched], f[untouched])  # ... and nothing else
+    # A run of five samples is beyond it (the running median's job is the short ones).
+    five = f.copy()
+    five[200:205] = 60.0
+    assert np.max(despike_runs(five, 4, 10.0, 0.3)) == 60.0
 
 
 def _reference_lowpass(x: np.ndarray, hz: float) -> np.ndarray:
