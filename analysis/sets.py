@@ -361,6 +361,18 @@ def _rest_moved(open_set: list[Movement], m: Movement, typ: float) -> bool:
     return abs(m.rest_n - rest) > PARTIAL_FRACTION * typ
 
 
+def _put_back_on(open_set: list[Movement], m: Movement, typ: float) -> bool:
+    """``m`` rises from well below the open set's rest (by ``LET_DOWN_SHIFT`` of its
+    range) and returns most of the way up to it: the band was taken off or let go slack
+    since the set, and this puts it back on. The set is over (gen_model_d: taps after a
+    set, the band off for 4 s, then put back on with a pull, bridged two sets)."""
+    rest = median(np.array([x.rest_n for x in open_set[-3:]]))
+    drop = rest - m.rest_n
+    after = m.rest_after_n
+    return (drop > LET_DOWN_SHIFT * typ and after is not None
+            and after - m.rest_n > 0.5 * drop)
+
+
 def moves_the_rest(m: Movement, fraction: float = 0.5) -> bool:
     """The rest after ``m`` is not the rest before it (by more than ``fraction`` of its
     range): the band was re-wrapped."""
@@ -552,7 +564,8 @@ class SetBuilder:
             # (After brief tugs in the rest, one like the session's holds is a hold.)
             return closed + self.close()
         if self.should_close(m) or (self.open and ref is not None
-                                    and _rest_moved(self.open, m, ref)):
+                                    and (_rest_moved(self.open, m, ref)
+                                         or _put_back_on(self.open, m, ref))):
             closed += self.close()
         self.open.append(m)
         return closed

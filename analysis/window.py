@@ -145,16 +145,39 @@ def analyze_window(
         # The band rested well above the window's floor before the first movement (put
         # back on tighter after hanging slack): the movement rises from there.
         bounds[0] = begins
+    # Each movement spans from its left bound to its right bound; between two peaks both
+    # are the valley, unless the band rested, still, well above that valley between the
+    # two (a tap or a re-seat dipping the band to slack, or the band taken off, with the
+    # band at its rest on the other side): that rest is where the movement next to it
+    # rises from or returns to. Measured from the dip, the rise took in the whole rest
+    # (35-45 s) and the rep was lost as a band left stretched; a hold's fall took in the
+    # rest after it and the hold lasted 50 s longer. The rest must lie at the level the
+    # movement has on its other side: a still moment of a sagging hold is no rest.
     for a, b in itertools.pairwise(peaks):
         bounds.append(a + int(np.argmin(y_seg[a:b + 1])))
     bounds.append(len(y_seg) - 1)
-
+    last = int(peaks[-1])
+    valleys_r = [*bounds[1:-1], last + int(np.argmin(y_seg[last:]))]
+    lefts: list[int] = []
+    rights: list[int] = []
+    for n, p in enumerate(peaks):
+        vl, vr = bounds[n], valleys_r[n]
+        left = _rest_above_dip(y_seg, vl, int(p), noise) if n else None
+        right = _rest_above_dip(y_seg, vr, int(p), noise)
+        # (Without a rest above a dip, a side's level is its lowest point: the first
+        # bound may be the window's start, high on the fall of a movement reported before.)
+        level_l = left[1] if left else float(np.min(y_seg[vl:p + 1]))
+        level_r = right[1] if right else float(np.min(y_seg[p:vr + 1]))
+        tol = _REST_DROP * (float(y_seg[p]) - min(float(y_seg[vl]), float(y_seg[vr])))
+        lefts.append(left[0] if left and abs(level_l - level_r) <= tol else vl)
+        rights.append(right[0] if right and abs(level_r - level_l) <= tol
+                      else bounds[n + 1])
     movements: list[Movement] = []
     carry: float | None = None
     for n, p in enumerate(peaks):
-        vl, vr = bounds[n], bounds[n + 1]
+        vl, vr = lefts[n], rights[n]
         low_l, low_r = float(y_seg[vl]), float(y_seg[vr])
-        if n == len(peaks) - 1:
+        if n == len(peaks) - 1 and vr == bounds[n + 1]:
             # The next movement may be rising at the end of the window: the level after
             # the last peak is its lowest point, not the last sample.
             low_r = float(np.min(y_seg[p:]))
@@ -206,6 +229,28 @@ def _merge_high_valleys(y: np.ndarray, peaks: np.ndarray, floor: float,
             merged.append(int(q))
             base = _rest_before(y, prev, int(q), base, noise)[0]
     return np.asarray(merged, dtype=np.int64)
+
+
+def _rest_above_dip(y: np.ndarray, v: int, p: int, noise: float
+                    ) -> tuple[int, float] | None:
+    """A rest of the movement with its peak at ``p`` on the side of the valley ``v``,
+    above that valley: the far end and the level of the nearest quiet stretch of
+    ``_REST_S`` between the peak and the valley that lies well below the peak and well
+    above the valley (by ``_REST_DROP`` of the excursion from the valley), or None."""
+    w = int(_REST_S * GRID_HZ)
+    dip, top = float(y[v]), float(y[p])
+    amp = top - dip
+    seg = np.ascontiguousarray(y[v:p + 1][::-1] if v < p else y[p:v + 1])
+    if len(seg) <= w or amp <= 0:
+        return None
+    tol = max(0.04 * amp, 5.0 * noise)
+    k = first_quiet_run(seg, w, tol, top - _REST_DROP * amp)
+    if k < 0:
+        return None
+    level = median(seg[k:k + w])
+    if level - dip <= _REST_DROP * amp:
+        return None
+    return (p - k - w + 1 if v < p else p + k + w - 1), level
 
 
 def _rest_before(y: np.ndarray, stop: int, p: int, floor: float, noise: float

@@ -741,6 +741,24 @@ def test_a_stretch_held_for_six_seconds_in_the_rest_is_not_a_hold() -> None:
     assert abs(result.holds[0].duration_s - 12.0) < 1.0
 
 
+def test_reps_after_a_re_seat_that_let_the_band_go_slack_are_found() -> None:
+    # gen_model_e/h (fifth and eighth models): the band re-seated in the rest (a tug, a
+    # moment slack at 0 N, then back at its rest) and 10-45 s of rest later a set. The
+    # first rep was measured from the slack moment: one movement 35 s long, lost as a band
+    # left stretched (12 full reps on the dev seeds of two models). The rep rises from the
+    # rest just before it.
+    t, f = _session(90.0, 50)
+    f += 9.0 * _bump(t, 10.0, 0.2, 0.1, 0.2)  # the tug
+    slack = (t > 10.6) & (t < 11.4)
+    f[slack] = 0.0 + 0.05 * np.sin(t[slack] * 30.0)
+    f[t >= 11.4] -= 0.3  # seated a little looser
+    f += _set(t, 45.0, 8, 6.0)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8)]
+    assert len(result.reps) == 8
+    assert abs(result.reps[0].start_s - 45.0) < 0.3
+
+
 def test_an_adc_pinned_at_its_rail_for_a_few_samples_does_not_cut_a_hold() -> None:
     # gen_model_e (the fifth model): EMI and ADC clipping put runs of 3-4 samples at the
     # rail (-3 N, or 60 N) at 50-90 Hz; the running median (5 samples there) kept them,
@@ -757,3 +775,41 @@ def test_an_adc_pinned_at_its_rail_for_a_few_samples_does_not_cut_a_hold() -> No
     assert _counts(result) == [("reps", 6), ("hold", 0)]
     assert abs(result.holds[0].duration_s - 16.0) < 1.0
     assert max(r.peak_force_n for r in result.reps) < 19.0
+
+
+def test_a_hold_ends_at_its_rest_when_the_band_is_taken_off_later() -> None:
+    # gen_model_e seed 7020, force only: the band off (0 N), back on at its rest, a hold,
+    # 50 s of rest, the band off again, all in one analysis window. The hold was measured
+    # from one band-off to the other: it lasted 50 s longer and took the rest in. It
+    # rises from and returns to the rest beside it.
+    t, f, g = _fifth(7020)
+    true = g.truth["holds"][1]
+    found = [h for h in analyze(t, f).holds
+             if h.end_s > true["start_s"] and h.start_s < true["end_s"]]
+    assert len(found) == 1
+    assert abs(found[0].start_s - true["start_s"]) < 1.0
+    assert abs(found[0].end_s - true["end_s"]) < 1.0
+    # A hold that sags by a fifth of its height keeps its length: the still, lower end
+    # of it is no rest (the rest must be at the level on the movement's other side).
+    t, f = _session(130.0, 52)
+    f += _set(t, 3.0, 6, 12.0)  # ends at 29.9 s
+    off = (t > 38.0) & (t < 41.0)
+    f[off] = 0.0 + 0.05 * np.sin(t[off] * 30.0)
+    hold = 8.0 * _bump(t, 45.0, 1.5, 14.0, 1.5)
+    sag = np.clip((t - 50.0) / 5.0, 0.0, 1.0) * (t < 60.5)
+    f += hold - 1.6 * sag * (hold > 7.9)
+    off = (t > 110.0) & (t < 118.0)
+    f[off] = 0.0 + 0.05 * np.sin(t[off] * 30.0)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 6), ("hold", 0)]
+    assert abs(result.holds[0].duration_s - 14.0) < 1.0
+
+
+def test_a_pull_that_puts_the_band_back_on_ends_the_set() -> None:
+    # gen_model_d seed 7028, 1754061242-267 s: taps after a set, the band off for 4 s, put
+    # back on with a pull to twice its rest, then the next set 6 s later. With the taps
+    # timed on their own rests (not down to the band off), nothing ended the set and the
+    # two sets were one. A movement that rises from well below the set's rest and
+    # returns to it puts the band back on: the set is over.
+    t, f, g = _fourth(7028)
+    assert _counts(analyze(t, f)) == _truth_counts(g, t[-1] - t[0] + 1.0)
