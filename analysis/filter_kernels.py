@@ -322,8 +322,12 @@ def prepare_window(
     # The median spans ~50 ms (5..15 samples): wide enough for spikes of a few samples,
     # short enough that a smooth movement is monotone inside it (and so untouched).
     k = int(min(15, max(5, 2 * round(0.025 / step) + 1))) if step > 0 else 5
-    fd = hampel(despike_runs(f, _SPIKE_RUN, _SPIKE_JUMP, _SPIKE_FLOOR_N), k) if len(f) >= k \
-        else f.copy()
+    # Runs longer than half the median's window outlive it: removed first where the
+    # window is that short (rates under ~140 Hz; above, the median takes runs of 4).
+    runs = k < 2 * _SPIKE_RUN + 1
+    if runs:
+        f = despike_runs(f, _SPIKE_RUN, _SPIKE_JUMP, _SPIKE_FLOOR_N)
+    fd = hampel(f, k) if len(f) >= k else f.copy()
     dg = 1.0 / grid_hz
     m = int(np.floor((t[n - 1] + 1e-9 - t[0]) / dg)) + 1
     tg = np.empty(m)
@@ -352,8 +356,9 @@ def prepare_window(
         if not math.isfinite(s[i]):
             usable = False
     if usable:
-        sd = hampel(despike_runs(s, _SPIKE_RUN, _SPIKE_JUMP, _SPIKE_FLOOR_MM), k) if len(s) >= k \
-            else s.copy()
+        if runs:
+            s = despike_runs(s, _SPIKE_RUN, _SPIKE_JUMP, _SPIKE_FLOOR_MM)
+        sd = hampel(s, k) if len(s) >= k else s.copy()
         sg = _lowpass(_to_grid(t, sd, tg, step, grid_hz), sos_fit)
         # Stretch times the phases only if it moves with the force (a stuck, absent or
         # miswired stretch sensor must not override good force data).
