@@ -66,6 +66,7 @@ the rest after it: the rest level moved up (the band re-wrapped tighter).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -373,6 +374,18 @@ def _put_back_on(open_set: list[Movement], m: Movement, typ: float) -> bool:
             and after - m.rest_n > 0.5 * drop)
 
 
+def _last_in_place(mv: list[Movement]) -> float:
+    """End of the last of ``mv`` that returned to the rest it rose from (-inf if none):
+    a band put back on or re-wrapped (the rest moved by half the movement or more)
+    just before a hold is not a rep the hold would follow (gen_model_e: the band put on
+    1.7 s before a hold, timed apart from it since round 13, lost the hold as a band
+    left stretched)."""
+    for x in reversed(mv):
+        if not moves_the_rest(x, REST_SHIFT_FRACTION):
+            return x.end_s
+    return -math.inf
+
+
 def moves_the_rest(m: Movement, fraction: float = 0.5) -> bool:
     """The rest after ``m`` is not the rest before it (by more than ``fraction`` of its
     range): the band was re-wrapped."""
@@ -516,6 +529,13 @@ class SetBuilder:
                 # the set is over (a band taken off must not hold it open). Sets whose
                 # rest wanders with the tension kept between reps shift less.
                 closed += self.close()
+        if (self.open and not moves_the_rest(m, REWRAP_SHIFT_FRACTION)
+                and all(is_hold(x) and moves_the_rest(x, REWRAP_SHIFT_FRACTION)
+                        for x in self.open)):
+            # The band put on and left there (a long top that never came back to the
+            # rest it rose from): nothing to judge the next movement by (gen_model_e: a
+            # first rep half as large as the band's put-on pull was dropped as a tug).
+            closed += self.close()
         if m.rest_quiet:
             self._rest_level = m.rest_n
         if not self.open:
@@ -556,12 +576,13 @@ class SetBuilder:
                 return closed  # a tug well after the set, not a failed attempt
         if (is_hold(m) and m.pause_s > REP_MAX_PAUSE_S and self.open
                 and not is_hold(self.open[-1])
-                and m.start_s - self.open[-1].end_s < HOLD_AFTER_REP_S
+                and m.start_s - _last_in_place(self.open) < HOLD_AFTER_REP_S
                 and not (all(x.duration_s < FIDGET_MAX_S for x in self.open)
                          and self._like_a_hold(m))):
             # Too long for a rep, too close to one for a hold (a hold is a set of its
             # own, after a rest): the band left stretched after the set, which is over.
-            # (After brief tugs in the rest, one like the session's holds is a hold.)
+            # (After brief tugs in the rest, one like the session's holds is a hold; the
+            # band put on or re-wrapped just before a hold is no rep: see _last_in_place.)
             return closed + self.close()
         if self.should_close(m) or (self.open and ref is not None
                                     and (_rest_moved(self.open, m, ref)

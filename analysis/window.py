@@ -223,11 +223,16 @@ def _merge_high_valleys(y: np.ndarray, peaks: np.ndarray, floor: float,
     for q in peaks[1:]:
         prev = merged[-1]
         valley = float(np.min(y[prev:q + 1]))
-        if valley - base > _MERGE_VALLEY * (min(float(y[prev]), float(y[q])) - base):
+        # The rest is looked for between the two peaks before judging their valley: a
+        # band put back on tighter (a step from 0 N to its new rest, then reps of a
+        # quarter of that) made every valley look high against the rest before the step,
+        # and a whole set merged into one top.
+        rest = _rest_before(y, prev, int(q), base, noise)[0]
+        if valley - rest > _MERGE_VALLEY * (min(float(y[prev]), float(y[q])) - rest):
             merged[-1] = prev if y[prev] >= y[q] else int(q)
         else:
             merged.append(int(q))
-            base = _rest_before(y, prev, int(q), base, noise)[0]
+            base = rest
     return np.asarray(merged, dtype=np.int64)
 
 

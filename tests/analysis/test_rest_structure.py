@@ -813,3 +813,36 @@ def test_a_pull_that_puts_the_band_back_on_ends_the_set() -> None:
     # returns to it puts the band back on: the set is over.
     t, f, g = _fourth(7028)
     assert _counts(analyze(t, f)) == _truth_counts(g, t[-1] - t[0] + 1.0)
+
+
+def test_reps_on_a_band_put_back_on_tighter_after_a_tug_are_a_set() -> None:
+    # gen_model_e seed 7014 (fifth model): the band off, put back on tighter with a tug,
+    # a swing, then a set of reps a quarter of the rest's height. Measured from the rest
+    # before the band went off, every valley of the set looked high and the tug, the
+    # swing and all the reps merged into one top: the set was lost. The rest between two
+    # peaks is looked for before their valley is judged.
+    t, f = _session(150.0, 53)
+    f += _set(t, 3.0, 6, 12.0)  # ends at 29.9 s
+    off = (t > 40.0) & (t < 50.0)
+    f[off] = 0.0 + 0.05 * np.sin(t[off] * 30.0)
+    f += 2.0 * _bump(t, 50.0, 0.3, 0.2, 0.6)  # put back on with a tug
+    f += 1.0 * _bump(t, 70.0, 0.5, 0.0, 0.5)  # a swing
+    f += _set(t, 90.0, 8, 3.5)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 6), ("reps", 8)]
+    assert len(result.reps) == 14
+
+
+def test_a_hold_just_after_the_band_is_put_back_on_is_a_hold() -> None:
+    # The band off, put back on with a tug, and a hold 1.7 s later (gen_model_e seed 3038,
+    # gen_model_h): the tug moved the rest up, it is no rep the hold follows, and the hold
+    # is no band left stretched after a set.
+    t, f = _session(120.0, 54)
+    f += _set(t, 3.0, 6, 12.0)  # ends at 29.9 s
+    off = (t > 40.0) & (t < 60.0)
+    f[off] = 0.0 + 0.05 * np.sin(t[off] * 30.0)
+    f += 2.0 * _bump(t, 60.0, 0.3, 0.2, 0.6)  # put back on with a tug, ends at 61.1 s
+    f += 8.0 * _bump(t, 62.8, 1.5, 15.0, 1.5)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 6), ("hold", 0)]
+    assert abs(result.holds[0].duration_s - 15.0) < 1.0
