@@ -497,6 +497,13 @@ class SetBuilder:
         return bool(np.sum(ranges >= PARTIAL_FRACTION * typ) >= FEW_MOVEMENTS
                     and mv[0].range_n <= LEAD_MAX_RATIO * typ)
 
+    def _weak_hold(self, m: Movement) -> bool:
+        """``m`` is far weaker than anything done in the session (under
+        ``HOLD_MIN_FRACTION`` of the reference range and of the last set accepted)."""
+        ref = self.reference_range()
+        return ref is not None and m.range_n < HOLD_MIN_FRACTION * max(
+            ref, self.accepted_ranges[-1])
+
     def _like_a_hold(self, m: Movement) -> bool:
         """``m``'s range is within ``HOLD_LIKE_RATIO`` of a hold accepted before."""
         return any(1.0 / HOLD_LIKE_RATIO <= m.range_n / r <= HOLD_LIKE_RATIO
@@ -576,13 +583,16 @@ class SetBuilder:
                 return closed  # a tug well after the set, not a failed attempt
         if (is_hold(m) and m.pause_s > REP_MAX_PAUSE_S and self.open
                 and not is_hold(self.open[-1])
-                and m.start_s - _last_in_place(self.open) < HOLD_AFTER_REP_S
+                and m.start_s - (self.open[-1].end_s if self._weak_hold(m)
+                                 else _last_in_place(self.open)) < HOLD_AFTER_REP_S
                 and not (all(x.duration_s < FIDGET_MAX_S for x in self.open)
                          and self._like_a_hold(m))):
             # Too long for a rep, too close to one for a hold (a hold is a set of its
             # own, after a rest): the band left stretched after the set, which is over.
             # (After brief tugs in the rest, one like the session's holds is a hold; the
-            # band put on or re-wrapped just before a hold is no rep: see _last_in_place.)
+            # band put on or re-wrapped just before a hold as strong as the session's
+            # movements is no rep: see _last_in_place. A weak one is a band left
+            # stretched in the rest: fifth model's fidgets chained into a set.)
             return closed + self.close()
         if self.should_close(m) or (self.open and ref is not None
                                     and (_rest_moved(self.open, m, ref)
@@ -628,11 +638,9 @@ class SetBuilder:
             self.open = mv[1:]
             return closed + self.close()
         if len(mv) == 1 and is_hold(mv[0]):
-            ref = self.reference_range()
             # A band left slightly stretched in a rest (re-wrapped, leg resting on it)
             # looks like a hold, but far weaker than anything done in the session.
-            if ref is not None and mv[0].range_n < HOLD_MIN_FRACTION * max(
-                    ref, self.accepted_ranges[-1]):
+            if self._weak_hold(mv[0]):
                 return []
             if max(mv[0].top_start_s - mv[0].start_s,
                    mv[0].end_s - mv[0].top_end_s) < HOLD_MIN_MOVE_S:

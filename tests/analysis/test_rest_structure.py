@@ -846,3 +846,13 @@ def test_a_hold_just_after_the_band_is_put_back_on_is_a_hold() -> None:
     result = analyze(t, f)
     assert _counts(result) == [("reps", 6), ("hold", 0)]
     assert abs(result.holds[0].duration_s - 15.0) < 1.0
+
+
+def test_a_weak_hold_after_a_re_seat_pull_does_not_open_a_set() -> None:
+    # gen_model_d seed 9001 (base 9000): a pull that moved the rest down, then the band
+    # resting a little stretched for 12 s (a "hold" of 1 N against reps of 7 N). Read as
+    # a hold (the pull before it ignored, see _last_in_place), it held a set open that
+    # chained fidgets into the next set, which was lost. A hold that weak stays a band
+    # left stretched.
+    t, f, g = _recording("gen_model_d", 9001, 9000)
+    assert _counts(analyze(t, f, g.stretch_mm)) == _truth_counts(g, t[-1] - t[0] + 1.0)
