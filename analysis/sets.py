@@ -226,7 +226,7 @@ def _follows(m: Movement, before: list[Movement]) -> bool:
     from their rest: its top at least half its range above the rest of the last three."""
     if not before:
         return False
-    rest = median(np.array([x.rest_n for x in before[-3:]]))
+    rest = _open_rest(before)
     return bool(m.start_s - before[-1].end_s < ATTEMPT_GAP_S
                 and m.rest_n + m.range_n - rest >= PARTIAL_FRACTION * m.range_n)
 
@@ -353,12 +353,17 @@ def _brief(mv: list[Movement], typ: float) -> bool:
     return bool(len(d) and median(d) < BRIEF_REP_S)
 
 
+def _open_rest(mv: list[Movement]) -> float:
+    """The rest of a set as its last movements found it (median of the last three)."""
+    return median(np.array([x.rest_n for x in mv[-3:]]))
+
+
 def _rest_moved(open_set: list[Movement], m: Movement, typ: float) -> bool:
     """``m`` starts from a rest level that is not the one the open set's last reps rose
     from (median of the last three: one rest read on the next rise, back to back, does
     not count), by more than ``PARTIAL_FRACTION`` of the set's typical range: the band
     was taken off or re-wrapped in between, which ends a set (reps share their rest)."""
-    rest = median(np.array([x.rest_n for x in open_set[-3:]]))
+    rest = _open_rest(open_set)
     return abs(m.rest_n - rest) > PARTIAL_FRACTION * typ
 
 
@@ -367,7 +372,7 @@ def _put_back_on(open_set: list[Movement], m: Movement, typ: float) -> bool:
     range) and returns most of the way up to it: the band was taken off or let go slack
     since the set, and this puts it back on. The set is over (gen_model_d: taps after a
     set, the band off for 4 s, then put back on with a pull, bridged two sets)."""
-    rest = median(np.array([x.rest_n for x in open_set[-3:]]))
+    rest = _open_rest(open_set)
     drop = rest - m.rest_n
     after = m.rest_after_n
     return (drop > LET_DOWN_SHIFT * typ and after is not None
@@ -570,7 +575,7 @@ class SetBuilder:
                     return closed  # a band re-wrapped, not a failed attempt: no rep, no delay
                 # An attempt after which the limb was let down: the set goes on only if
                 # the next movement rises from the set's rest again (see add's start).
-                self._let_down = (median(np.array([x.rest_n for x in self.open[-3:]])),
+                self._let_down = (_open_rest(self.open),
                                   float(m.rest_after_n or m.rest_n))
                 self.open.append(m)
                 return closed

@@ -156,8 +156,8 @@ def analyze_window(
     for a, b in itertools.pairwise(peaks):
         bounds.append(a + int(np.argmin(y_seg[a:b + 1])))
     bounds.append(len(y_seg) - 1)
-    last = int(peaks[-1])
-    valleys_r = [*bounds[1:-1], last + int(np.argmin(y_seg[last:]))]
+    p_last = int(peaks[-1])
+    valleys_r = [*bounds[1:-1], p_last + int(np.argmin(y_seg[p_last:]))]
     lefts: list[int] = []
     rights: list[int] = []
     for n, p in enumerate(peaks):
@@ -236,44 +236,45 @@ def _merge_high_valleys(y: np.ndarray, peaks: np.ndarray, floor: float,
     return np.asarray(merged, dtype=np.int64)
 
 
-def _rest_above_dip(y: np.ndarray, v: int, p: int, noise: float
-                    ) -> tuple[int, float] | None:
-    """A rest of the movement with its peak at ``p`` on the side of the valley ``v``,
-    above that valley: the far end and the level of the nearest quiet stretch of
-    ``_REST_S`` between the peak and the valley that lies well below the peak and well
-    above the valley (by ``_REST_DROP`` of the excursion from the valley), or None."""
+def _quiet_rest(y: np.ndarray, p: int, stop: int, floor: float, noise: float
+                ) -> tuple[float, int] | None:
+    """The nearest quiet stretch of ``_REST_S`` walking from the peak ``p`` towards
+    ``stop`` (either side) that lies well below the peak (by ``_REST_DROP`` of its
+    excursion above ``floor``; a still moment at the top of a hold is no rest): its
+    level and its far end from the peak, or None."""
     w = int(_REST_S * GRID_HZ)
-    dip, top = float(y[v]), float(y[p])
-    amp = top - dip
-    seg = np.ascontiguousarray(y[v:p + 1][::-1] if v < p else y[p:v + 1])
+    seg = np.ascontiguousarray(y[stop:p + 1][::-1] if stop < p else y[p:stop + 1])
+    amp = float(y[p]) - floor
     if len(seg) <= w or amp <= 0:
         return None
     tol = max(0.04 * amp, 5.0 * noise)
-    k = first_quiet_run(seg, w, tol, top - _REST_DROP * amp)
+    k = first_quiet_run(seg, w, tol, float(y[p]) - _REST_DROP * amp)
     if k < 0:
         return None
-    level = median(seg[k:k + w])
-    if level - dip <= _REST_DROP * amp:
+    return median(seg[k:k + w]), (p - k - w + 1 if stop < p else p + k + w - 1)
+
+
+def _rest_above_dip(y: np.ndarray, v: int, p: int, noise: float
+                    ) -> tuple[int, float] | None:
+    """A rest of the movement with its peak at ``p`` on the side of the valley ``v``,
+    above that valley: the far end and the level of the nearest quiet stretch between
+    the peak and the valley that lies well below the peak and well above the valley (by
+    ``_REST_DROP`` of the excursion from the valley), or None."""
+    dip = float(y[v])
+    rest = _quiet_rest(y, p, v, dip, noise)
+    if rest is None or rest[0] - dip <= _REST_DROP * (float(y[p]) - dip):
         return None
-    return (p - k - w + 1 if v < p else p + k + w - 1), level
+    return rest[1], rest[0]
 
 
 def _rest_before(y: np.ndarray, stop: int, p: int, floor: float, noise: float
                  ) -> tuple[float, int]:
-    """The level the band rested at before the peak ``p`` and where that rest begins: the
-    nearest quiet stretch of ``_REST_S`` between ``stop`` and ``p`` lying well below the
-    peak (a still moment at the top of a hold is no rest), not lower than ``floor``;
-    ``(floor, -1)`` when there is none."""
-    w = int(_REST_S * GRID_HZ)
-    seg = np.ascontiguousarray(y[stop:p + 1][::-1])
-    amp = float(y[p]) - floor
-    if len(seg) <= w or amp <= 0:
+    """The level the band rested at before the peak ``p`` and where that rest begins (see
+    :func:`_quiet_rest`), not lower than ``floor``; ``(floor, -1)`` when there is none."""
+    rest = _quiet_rest(y, p, stop, floor, noise)
+    if rest is None:
         return floor, -1
-    tol = max(0.04 * amp, 5.0 * noise)
-    k = first_quiet_run(seg, w, tol, float(y[p]) - _REST_DROP * amp)
-    if k < 0:
-        return floor, -1
-    return max(floor, median(seg[k:k + w])), p - k - w + 1
+    return max(floor, rest[0]), rest[1]
 
 
 def _crossing(y: np.ndarray, level: float, a: int, b: int, forward: bool) -> int:
