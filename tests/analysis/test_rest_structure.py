@@ -741,6 +741,13 @@ def test_a_stretch_held_for_six_seconds_in_the_rest_is_not_a_hold() -> None:
     assert abs(result.holds[0].duration_s - 12.0) < 1.0
 
 
+def _band_off(t: np.ndarray, f: np.ndarray, start: float, end: float) -> None:
+    """The band taken off (or hanging slack) strictly between ``start`` and ``end``:
+    0 N with a little ripple, in place."""
+    off = (t > start) & (t < end)
+    f[off] = 0.05 * np.sin(t[off] * 30.0)
+
+
 def test_reps_after_a_re_seat_that_let_the_band_go_slack_are_found() -> None:
     # gen_model_e/h (fifth and eighth models): the band re-seated in the rest (a tug, a
     # moment slack at 0 N, then back at its rest) and 10-45 s of rest later a set. The
@@ -749,8 +756,7 @@ def test_reps_after_a_re_seat_that_let_the_band_go_slack_are_found() -> None:
     # rest just before it.
     t, f = _session(90.0, 50)
     f += 9.0 * _bump(t, 10.0, 0.2, 0.1, 0.2)  # the tug
-    slack = (t > 10.6) & (t < 11.4)
-    f[slack] = 0.0 + 0.05 * np.sin(t[slack] * 30.0)
+    _band_off(t, f, 10.6, 11.4)
     f[t >= 11.4] -= 0.3  # seated a little looser
     f += _set(t, 45.0, 8, 6.0)
     result = analyze(t, f)
@@ -793,13 +799,11 @@ def test_a_hold_ends_at_its_rest_when_the_band_is_taken_off_later() -> None:
     # of it is no rest (the rest must be at the level on the movement's other side).
     t, f = _session(130.0, 52)
     f += _set(t, 3.0, 6, 12.0)  # ends at 29.9 s
-    off = (t > 38.0) & (t < 41.0)
-    f[off] = 0.0 + 0.05 * np.sin(t[off] * 30.0)
+    _band_off(t, f, 38.0, 41.0)
     hold = 8.0 * _bump(t, 45.0, 1.5, 14.0, 1.5)
     sag = np.clip((t - 50.0) / 5.0, 0.0, 1.0) * (t < 60.5)
     f += hold - 1.6 * sag * (hold > 7.9)
-    off = (t > 110.0) & (t < 118.0)
-    f[off] = 0.0 + 0.05 * np.sin(t[off] * 30.0)
+    _band_off(t, f, 110.0, 118.0)
     result = analyze(t, f)
     assert _counts(result) == [("reps", 6), ("hold", 0)]
     assert abs(result.holds[0].duration_s - 14.0) < 1.0
@@ -823,8 +827,7 @@ def test_reps_on_a_band_put_back_on_tighter_after_a_tug_are_a_set() -> None:
     # peaks is looked for before their valley is judged.
     t, f = _session(150.0, 53)
     f += _set(t, 3.0, 6, 12.0)  # ends at 29.9 s
-    off = (t > 40.0) & (t < 50.0)
-    f[off] = 0.0 + 0.05 * np.sin(t[off] * 30.0)
+    _band_off(t, f, 40.0, 50.0)
     f += 2.0 * _bump(t, 50.0, 0.3, 0.2, 0.6)  # put back on with a tug
     f += 1.0 * _bump(t, 70.0, 0.5, 0.0, 0.5)  # a swing
     f += _set(t, 90.0, 8, 3.5)
@@ -839,8 +842,7 @@ def test_a_hold_just_after_the_band_is_put_back_on_is_a_hold() -> None:
     # is no band left stretched after a set.
     t, f = _session(120.0, 54)
     f += _set(t, 3.0, 6, 12.0)  # ends at 29.9 s
-    off = (t > 40.0) & (t < 60.0)
-    f[off] = 0.0 + 0.05 * np.sin(t[off] * 30.0)
+    _band_off(t, f, 40.0, 60.0)
     f += 2.0 * _bump(t, 60.0, 0.3, 0.2, 0.6)  # put back on with a tug, ends at 61.1 s
     f += 8.0 * _bump(t, 62.8, 1.5, 15.0, 1.5)
     result = analyze(t, f)
