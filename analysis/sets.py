@@ -117,6 +117,12 @@ HOLD_RETURN_FRACTION = 0.5
 # (re-adjusted in the rest) rises and falls in well under a second.
 HOLD_MIN_MOVE_S = 0.8
 HOLD_AFTER_REP_S = 3.0
+# A "hold" rising from a level at least half its range below the rest seen before it, to
+# within this share of its range of that rest, is the band coming back to its rest after
+# it was let slack for a while (reaching for a drink, the band slipping off a knee): not
+# a hold (such tops in three models: 0.05 above that rest or less, on median; true holds
+# in nine models: 0.17 and more).
+BACK_TO_REST_FRACTION = 0.12
 # A hold of the table-top reach lasts several breaths: 8 s or more in eight models (812
 # holds on dev seeds of six independent ones: 8.6 s and more at the 0.5th percentile).
 # A top of HOLD_MIN_S to this long on its own, away from reps, is a stretch held in the
@@ -513,6 +519,13 @@ class SetBuilder:
         return ref is not None and m.range_n < HOLD_MIN_FRACTION * min(
             ref, self.accepted_ranges[-1])
 
+    def _back_to_rest(self, m: Movement) -> bool:
+        """``m`` rose from well below the rest seen before it back to that rest (see
+        ``BACK_TO_REST_FRACTION``)."""
+        level = self._rest_level
+        return (level is not None and level - m.rest_n > PARTIAL_FRACTION * m.range_n
+                and m.top_mean_n - level < BACK_TO_REST_FRACTION * m.range_n)
+
     def _like_a_hold(self, m: Movement) -> bool:
         """``m``'s range is within ``HOLD_LIKE_RATIO`` of a hold accepted before."""
         return any(1.0 / HOLD_LIKE_RATIO <= m.range_n / r <= HOLD_LIKE_RATIO
@@ -552,6 +565,8 @@ class SetBuilder:
             # rest it rose from): nothing to judge the next movement by (gen_model_e: a
             # first rep half as large as the band's put-on pull was dropped as a tug).
             closed += self.close()
+        if is_hold(m) and self._back_to_rest(m):
+            return closed
         if m.rest_quiet:
             self._rest_level = m.rest_n
         if not self.open:

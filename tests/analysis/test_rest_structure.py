@@ -870,3 +870,26 @@ def test_a_hold_weaker_than_the_last_set_but_not_than_the_session_is_a_hold() ->
     assert _counts(res) == _truth_counts(g, t[-1] - t[0] + 1.0)
     first = g.truth["holds"][0]
     assert any(abs(h.start_s - first["start_s"]) < 1.0 for h in res.holds)
+
+
+def test_the_band_let_slack_and_back_to_its_rest_is_not_a_hold() -> None:
+    # gen_model_i: after a set the person reaches for a drink, the band goes slack (5 N
+    # below its rest for a few seconds), comes back to its rest and stays there until the
+    # band slips off a knee. The rest reference had followed the band down, so the way
+    # back up read as a 20 s "hold" as strong as the sets' reps: a "hold" that only
+    # returns to the rest seen before it is the rest.
+    t, f = _session(150.0, 55)
+    f += _set(t, 3.0, 8, 5.0)  # ends at 40.9 s
+    f -= 5.0 * _bump(t, 48.0, 1.5, 4.0, 1.5)  # back at the rest at 55 s
+    _band_off(t, f, 75.0, 77.0)
+    f += _set(t, 100.0, 8, 5.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
+
+
+def test_a_drink_in_the_rest_does_not_add_a_hold() -> None:
+    # gen_model_i seed 9032 (base 9000): after a set to failure (reps of 16-35 N on 27 N
+    # of pre-tension) a bottle reached for left the band at 11 N for 4 s; back at its
+    # rest for 16 s, then unhooked: a 16 s "hold" at the band's own rest.
+    t, f, g = _recording("gen_model_i", 9032, 9000)
+    truth = [kind for kind, _ in _truth_counts(g, t[-1] - t[0] + 1.0)]
+    assert [kind for kind, _ in _counts(analyze(t, f, g.stretch_mm))] == truth
