@@ -1,6 +1,6 @@
 """Accuracy of bandsense's analysis against ground truth, beside a plain find_peaks baseline.
 
-Recordings come from three independent models:
+Recordings come from nine independent models:
 
 - the simulator (``firmware_sim.record``): all built-in scenarios, rates 20..200 Hz,
   every fault the scenarios enable, written to CSV and read back through the CLI's parser;
@@ -31,7 +31,12 @@ Recordings come from three independent models:
   the analysis: per-person phase templates under random time warps, shared glute
   fatigue, an Ogden band with strain-clock relaxation, a Hall-effect spring scale with
   temperature drift, torn reads and a tare sometimes taken under tension, 32 kHz tick
-  stamps and posture-dependent radio fades.
+  stamps and posture-dependent radio fades;
+- a ninth generator (``tests/analysis/gen_model_i.py``), also written without looking at
+  the analysis: via-point minimum-jerk and minimum-snap trajectories, a fibre-bundle band
+  with stretched-exponential relaxation, a force-sensing resistor with dead band, creep
+  and hysteresis behind an ESP32 ADC, a UDP link with reordering, duplicates and an
+  NTP-slewed clock, circuits, and new fidgets (clothing, a bottle, massage, a cramp).
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
@@ -67,6 +72,7 @@ from tests.analysis import (  # noqa: E402
     gen_model_f,
     gen_model_g,
     gen_model_h,
+    gen_model_i,
 )
 
 SET_GAP_S = 7.0
@@ -186,6 +192,7 @@ run_fifth = _run_model(gen_model_e)
 run_sixth = _run_model(gen_model_f)
 run_seventh = _run_model(gen_model_g)
 run_eighth = _run_model(gen_model_h)
+run_ninth = _run_model(gen_model_i)
 
 
 ROWS = [
@@ -229,7 +236,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=40, help="recordings per model")
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth", "sixth",
-                                       "seventh", "eighth"],
+                                       "seventh", "eighth", "ninth"],
                     default=None)
     args = ap.parse_args()
     for model, runner in (("simulator (firmware_sim)", run_sim),
@@ -239,11 +246,12 @@ def main() -> None:
                           ("fifth generator (tests/analysis/gen_model_e.py)", run_fifth),
                           ("sixth generator (tests/analysis/gen_model_f.py)", run_sixth),
                           ("seventh generator (tests/analysis/gen_model_g.py)", run_seventh),
-                          ("eighth generator (tests/analysis/gen_model_h.py)", run_eighth)):
+                          ("eighth generator (tests/analysis/gen_model_h.py)", run_eighth),
+                          ("ninth generator (tests/analysis/gen_model_i.py)", run_ninth)):
         wanted = {"sim": "simulator", "gen": "independent", "third": "third",
                   "fourth": "fourth", "fifth": "fifth",
                   "sixth": "sixth", "seventh": "seventh",
-                  "eighth": "eighth"}.get(args.only or "", "")
+                  "eighth": "eighth", "ninth": "ninth"}.get(args.only or "", "")
         if not model.startswith(wanted):
             continue
         ours, force, base = Score(), Score(), Score()
