@@ -38,7 +38,9 @@ It is dropped as fidgeting when
   at before it instead of rising from it (a leg swinging in the rest);
 - it only holds brief tugs;
 - it has fewer than ``FEW_MOVEMENTS`` full movements whose durations are unalike
-  (coefficient of variation over ``SMALL_SET_DURATION_CV``).
+  (coefficient of variation over ``SMALL_SET_DURATION_CV``);
+- it has at most ``QUICK_SET_MAX_REPS`` full movements that rise to their top in under
+  ``QUICK_RISE_S`` on median (jerks: cramps, the band snapped back on).
 
 Partial reps at the end of a set that take under ``TAIL_MIN_DURATION`` of its reps'
 median duration, or start from another rest, are taps and re-seats after it, not failed
@@ -61,7 +63,9 @@ range from the set's rest.
 A hold under ``HOLD_MIN_FRACTION`` of the sets before is a band left slightly stretched
 in a rest, not a hold; so is a top held under ``HOLD_ALONE_MIN_S`` on its own (a
 stretch). Nor is one whose top is less than ``HOLD_RETURN_FRACTION`` of its range above
-the rest after it: the rest level moved up (the band re-wrapped tighter).
+the rest after it: the rest level moved up (the band re-wrapped tighter). Nor is one that
+rises from well below the rest seen before it back to that rest (to within
+``BACK_TO_REST_FRACTION`` of its range): the band back from being let slack.
 """
 
 from __future__ import annotations
@@ -163,6 +167,13 @@ LIGHT_SET_RETURN = 0.15
 BRIEF_REP_S = 1.6
 BRIEF_SET_MAX_REPS = 8
 BRIEF_SET_FRACTION = 0.8
+# These exercises rise to the top under control: a "set" of at most QUICK_SET_MAX_REPS
+# full movements that rise in under QUICK_RISE_S on median is jerks (cramps, the band
+# snapped back on, tugs), not reps. True sets that small in nine models rise in 0.64 s
+# or more on median (the fastest set of reps, of 8 and more: 0.48 s); the ninth model's
+# cramps and pulls in 0.25-0.5 s.
+QUICK_RISE_S = 0.55
+QUICK_SET_MAX_REPS = 5
 # One full movement among fewer than FEW_MOVEMENTS is not a set (none in seven models
 # has fewer than two reps; the seventh's turns in the rest are single pulls as large as
 # its reps).
@@ -357,6 +368,12 @@ def _brief(mv: list[Movement], typ: float) -> bool:
     """The full movements last on median under ``BRIEF_REP_S``: quick pulls, not reps."""
     d = np.array([m.duration_s for m in mv if m.range_n >= PARTIAL_FRACTION * typ])
     return bool(len(d) and median(d) < BRIEF_REP_S)
+
+
+def _quick(mv: list[Movement], typ: float) -> bool:
+    """The full movements rise to their top in under ``QUICK_RISE_S`` on median."""
+    d = np.array([m.top_start_s - m.start_s for m in mv if m.range_n >= PARTIAL_FRACTION * typ])
+    return bool(len(d) and median(d) < QUICK_RISE_S)
 
 
 def _open_rest(mv: list[Movement]) -> float:
@@ -748,7 +765,8 @@ class SetBuilder:
                     or (n_full < BRIEF_SET_MAX_REPS
                         and (typ < BRIEF_SET_FRACTION * ref_hi or n_full < FEW_MOVEMENTS)
                         and _brief(mv, typ))
-                    or (n_full < FEW_MOVEMENTS and _unalike(mv, typ)))
+                    or (n_full < FEW_MOVEMENTS and _unalike(mv, typ))
+                    or (n_full <= QUICK_SET_MAX_REPS and _quick(mv, typ)))
 
     def _hold_set(self, m: Movement) -> ClosedSet:
         idx = self.next_set

@@ -893,3 +893,24 @@ def test_a_drink_in_the_rest_does_not_add_a_hold() -> None:
     t, f, g = _recording("gen_model_i", 9032, 9000)
     truth = [kind for kind, _ in _truth_counts(g, t[-1] - t[0] + 1.0)]
     assert [kind for kind, _ in _counts(analyze(t, f, g.stretch_mm))] == truth
+
+
+def test_cramps_in_the_rest_are_not_a_set() -> None:
+    # gen_model_i: in the rest between two sets the leg cramps twice: the band jerks to
+    # the reps' range in 0.3 s, shakes there and is let down. Two alike movements as
+    # large as reps passed as a set of two; reps of these exercises rise under control.
+    t, f = _session(150.0, 56)
+    f += _set(t, 3.0, 8, 10.0)  # ends at 40.9 s
+    for at in (55.0, 61.0):
+        f += 10.0 * _bump(t, at, 0.3, 1.5, 1.2)
+    f += _set(t, 90.0, 8, 10.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
+
+
+def test_a_slow_small_set_is_still_a_set() -> None:
+    # The same rest with two slow reps (a set of two to failure): reps rise in 1.3 s.
+    t, f = _session(150.0, 56)
+    f += _set(t, 3.0, 8, 10.0)
+    f += _set(t, 55.0, 2, 10.0)
+    f += _set(t, 90.0, 8, 10.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 2), ("reps", 8)]
