@@ -65,7 +65,9 @@ in a rest, not a hold; so is a top held under ``HOLD_ALONE_MIN_S`` on its own (a
 stretch). Nor is one whose top is less than ``HOLD_RETURN_FRACTION`` of its range above
 the rest after it: the rest level moved up (the band re-wrapped tighter). Nor is one that
 rises from well below the rest seen before it back to that rest (to within
-``BACK_TO_REST_FRACTION`` of its range): the band back from being let slack.
+``BACK_TO_REST_FRACTION`` of its range): the band back from being let slack; nor one
+that rises from a valley (no quiet rest before it) to under ``VALLEY_HOLD_RISE_FRACTION``
+of its range above the last quiet rest: the band settled at a new rest.
 """
 
 from __future__ import annotations
@@ -127,6 +129,11 @@ HOLD_AFTER_REP_S = 3.0
 # a hold (such tops in three models: 0.05 above that rest or less, on median; true holds
 # in nine models: 0.17 and more).
 BACK_TO_REST_FRACTION = 0.12
+# A "hold" measured from a valley (no quiet rest before it: the band pulled about while
+# the person turned over) whose top is under this share of its range above the last quiet
+# rest is the band settled at a new rest, not a hold (true holds from a valley in nine
+# models: 0.88 and more; the ninth model's turns: 0.38 at most).
+VALLEY_HOLD_RISE_FRACTION = 0.5
 # A hold of the table-top reach lasts several breaths: 8 s or more in eight models (812
 # holds on dev seeds of six independent ones: 8.6 s and more at the 0.5th percentile).
 # A top of HOLD_MIN_S to this long on its own, away from reps, is a stretch held in the
@@ -543,6 +550,13 @@ class SetBuilder:
         return (level is not None and level - m.rest_n > PARTIAL_FRACTION * m.range_n
                 and m.top_mean_n - level < BACK_TO_REST_FRACTION * m.range_n)
 
+    def _settled_higher(self, m: Movement) -> bool:
+        """``m`` rose from a valley to little above the last quiet rest (see
+        ``VALLEY_HOLD_RISE_FRACTION``)."""
+        level = self._rest_level
+        return (not m.rest_quiet and level is not None
+                and m.top_mean_n - level < VALLEY_HOLD_RISE_FRACTION * m.range_n)
+
     def _like_a_hold(self, m: Movement) -> bool:
         """``m``'s range is within ``HOLD_LIKE_RATIO`` of a hold accepted before."""
         return any(1.0 / HOLD_LIKE_RATIO <= m.range_n / r <= HOLD_LIKE_RATIO
@@ -582,7 +596,7 @@ class SetBuilder:
             # rest it rose from): nothing to judge the next movement by (gen_model_e: a
             # first rep half as large as the band's put-on pull was dropped as a tug).
             closed += self.close()
-        if is_hold(m) and self._back_to_rest(m):
+        if is_hold(m) and (self._back_to_rest(m) or self._settled_higher(m)):
             return closed
         if m.rest_quiet:
             self._rest_level = m.rest_n

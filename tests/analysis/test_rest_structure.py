@@ -914,3 +914,24 @@ def test_a_slow_small_set_is_still_a_set() -> None:
     f += _set(t, 55.0, 2, 10.0)
     f += _set(t, 90.0, 8, 10.0)
     assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 2), ("reps", 8)]
+
+
+def _step(t: np.ndarray, at: float, rise: float) -> np.ndarray:
+    u = np.clip((t - at) / rise, 0.0, 1.0)
+    out: np.ndarray = u * u * (3 - 2 * u)
+    return out
+
+
+def test_turning_over_to_a_new_rest_is_not_a_hold() -> None:
+    # gen_model_i seed 9019: the person turns over between sets: the band is pulled up
+    # and let down below its rest, then settles 1.5 N higher and stays there 12 s until
+    # it slips off a knee. Measured from the dip, that is a 12 s "hold" of 4 N; it rose
+    # only a third of that above the quiet rest before it.
+    t, f = _session(150.0, 57)
+    f += _set(t, 3.0, 8, 5.0)  # ends at 40.9 s
+    f += 3.0 * _bump(t, 50.0, 0.4, 0.0, 0.4)
+    f -= 4.5 * _bump(t, 50.9, 0.3, 0.3, 1.2)
+    f += 1.5 * _step(t, 51.6, 1.2)
+    _band_off(t, f, 65.0, 68.0)
+    f += _set(t, 90.0, 8, 5.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
