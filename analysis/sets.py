@@ -3,7 +3,9 @@
 Movements arrive in time order. A set is a run of movements separated by less than
 ``SET_GAP_S`` of rest (rest seen: time with no samples does not count, up to
 ``SET_GAP_UNSEEN_S`` in all, see ``DataGaps``); a movement whose top lasts ``HOLD_MIN_S``
-or more is a hold and always forms a set of its own. While a set is open:
+or more is a hold and always forms a set of its own. A movement whose rise fell in a
+data gap (no samples since the open set's last movement) rose from the set's rest: what
+was seen first is not a rest. While a set is open:
 
 - a movement under ``FIDGET_FRACTION`` of the set's typical range is fidgeting, dropped
   at once so that it never bridges two sets, unless it is a failed attempt: it follows
@@ -73,7 +75,7 @@ of its range above the last quiet rest: the band settled at a new rest.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import numpy as np
@@ -228,6 +230,11 @@ class DataGaps:
                 break
             due += b - max(a, end_s)
         return min(due, end_s + SET_GAP_UNSEEN_S)
+
+    def unseen_between(self, end_s: float, start_s: float) -> bool:
+        """No samples from ``end_s`` to ``start_s`` (each to within ``DATA_GAP_S``)."""
+        return any(a <= end_s + DATA_GAP_S and b >= start_s - DATA_GAP_S
+                   for a, b in self.spans)
 
     def forget_before(self, time_s: float) -> None:
         if self.spans and self.spans[0][1] <= time_s:
@@ -579,6 +586,9 @@ class SetBuilder:
         closed: list[ClosedSet] = []
         if self.open and m.start_s >= self.gaps.rest_over_at(self.open[-1].end_s):
             closed = self.close()  # after a rest a movement is judged on its own
+        if (self.open and not m.rest_quiet
+                and self.gaps.unseen_between(self.open[-1].end_s, m.start_s)):
+            m = self._rise_unseen(m)
         if self._let_down is not None:
             before, after = self._let_down
             self._let_down = None
@@ -655,6 +665,23 @@ class SetBuilder:
             closed += self.close()
         self.open.append(m)
         return closed
+
+    def _rise_unseen(self, m: Movement) -> Movement:
+        """``m`` as a movement of the open set whose rise fell in a data gap: the rest it
+        rose from was not seen (what the window took for it is a sample of the rise or of
+        the top), so it rose from the set's rest (frames lost in the middle of a set: its
+        next rep, seen from its top on, was judged a re-wrap and split the set)."""
+        rest = _open_rest(self.open)
+        high = m.rest_n + m.range_n
+        if high <= rest:
+            return m
+        range_n = high - rest
+        range_mm = m.range_mm
+        typ_mm = _typical_mm(self.open)
+        typ_n = self.context_range()
+        if range_mm is not None and typ_mm is not None and typ_n:
+            range_mm = range_n * typ_mm / typ_n  # stretch follows force within a set
+        return replace(m, rest_n=rest, range_n=range_n, range_mm=range_mm)
 
     def _relative_to_open(self, m: Movement) -> float | None:
         """``m``'s range over the open set's typical range, by stretch when every
