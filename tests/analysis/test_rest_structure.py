@@ -949,3 +949,14 @@ def test_frames_lost_into_a_rep_do_not_split_its_set() -> None:
     # 6th is gone; the 7th, seen only falling, is a rep of the set.
     keep = (t < 23.8) | (t > 32.4)
     assert _counts(analyze(t[keep], f[keep])) == [("reps", 11)]
+
+
+def test_a_cramp_after_a_set_does_not_join_it_to_the_next() -> None:
+    # gen_model_i seeds 3008 and 9025: 3.5 s after a set the leg cramps, the band jerks to
+    # half the reps' range in 0.3 s; the next set starts 6 s after the cramp. Taken for
+    # a failed attempt, it held the set open into the next one: two sets became one.
+    t, f = _session(120.0, 59)
+    f += _set(t, 3.0, 8, 10.0)  # the last rep ends at 37.9 s
+    f += 4.5 * _bump(t, 41.4, 0.3, 1.5, 1.2)  # ends at 44.4 s
+    f += _set(t, 50.5, 8, 10.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
