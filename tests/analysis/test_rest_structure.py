@@ -960,3 +960,15 @@ def test_a_cramp_after_a_set_does_not_join_it_to_the_next() -> None:
     f += 4.5 * _bump(t, 41.4, 0.3, 1.5, 1.2)  # ends at 44.4 s
     f += _set(t, 50.5, 8, 10.0)
     assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 8)]
+
+
+def test_a_hold_after_a_drink_is_a_hold() -> None:
+    # gen_model_i seeds 7008, 7020, 7022, 7030: a slow pull in the rest (reaching for a
+    # drink), the band back at its rest for 2 s, then the table-top reach rises over 2 s
+    # and is held for 30 s. Within 3 s of a pull, it was read as the band left
+    # stretched and lost; a band left stretched never came back to a quiet rest.
+    t, f = _session(160.0, 60)
+    f += _set(t, 3.0, 8, 10.0)  # ends at 40.9 s
+    f += 5.0 * _bump(t, 60.0, 1.2, 2.0, 1.2)  # ends at 64.4 s
+    f += 12.0 * _bump(t, 66.4, 2.0, 30.0, 2.0)
+    assert _counts(analyze(t, f)) == [("reps", 8), ("hold", 0)]
