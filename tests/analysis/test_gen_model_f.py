@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analysis.scoring import Score
 from tests.analysis import gen_model_f as gm
+from tests.analysis.truth_checks import assert_scores_perfectly
 
 SEEDS = tuple(range(8))
 FIDGET_KINDS = {"knock", "shake", "stretch", "roll", "adjust", "reposition", "rest_pause"}
@@ -184,19 +184,7 @@ def test_fidgets_are_outside_reps(seed: int) -> None:
 
 
 def test_truth_scores_perfectly_against_itself() -> None:
-    score = Score()
-    for seed in SEEDS:
-        truth = _gen(seed).truth
-        score.add(truth, truth)
-    s = score.summary()
-    assert s["recordings"] == len(SEEDS)
-    assert s["sets_exact_pct"] == 100.0
-    assert s["set_rep_count_exact_pct"] == 100.0
-    assert s["rep_f1"] == 1.0
-    for key in ("concentric_mae_ms", "pause_mae_ms", "eccentric_mae_ms"):
-        assert s[key] == 0.0
-    assert s["pause_0.5s_agreement_pct"] == 100.0
-    assert s["holds_found_once"] == s["holds_true"] and s["holds_extra"] == 0
+    assert_scores_perfectly(_gen(seed).truth for seed in SEEDS)
 
 
 def test_stretch_in_about_half_and_partials_a_few_percent() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analysis.scoring import Score
 from tests.analysis import gen_model_g as gm
+from tests.analysis.truth_checks import assert_scores_perfectly
 
 SEEDS = tuple(range(6))
 STATS = tuple(range(8))  # for the statistics (same recordings as the other tests)
@@ -189,17 +189,7 @@ def test_fidgets_are_outside_sets(seed: int) -> None:
 
 
 def test_truth_scores_perfectly_against_itself() -> None:
-    score = Score()
-    for seed in SEEDS:
-        truth = _gen(seed).truth
-        score.add(truth, truth)
-    s = score.summary()
-    assert s["recordings"] == len(SEEDS)
-    assert s["sets_exact_pct"] == 100.0 and s["set_rep_count_exact_pct"] == 100.0
-    assert s["rep_f1"] == 1.0
-    for key in ("concentric_mae_ms", "pause_mae_ms", "eccentric_mae_ms"):
-        assert s[key] == 0.0
-    assert s["holds_found_once"] == s["holds_true"] and s["holds_extra"] == 0
+    assert_scores_perfectly(_gen(seed).truth for seed in SEEDS)
 
 
 def test_stretch_in_about_half_and_partials_a_few_percent() -> None:

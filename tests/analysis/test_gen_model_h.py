@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from analysis.scoring import Score
 from tests.analysis import gen_model_h as gm
+from tests.analysis.truth_checks import assert_scores_perfectly, assert_sets_hold_their_reps
 
 SEEDS = tuple(range(6))
 STATS = tuple(range(8))  # for the statistics (same recordings as the other tests)
@@ -117,24 +117,7 @@ def test_truth_is_consistent(seed: int) -> None:
         assert s["start_s"] - 1e-9 <= r["start_s"] and r["end_s"] <= s["end_s"] + 1e-9
     for a, b in itertools.pairwise(sets):
         assert b["start_s"] - a["end_s"] >= 10.0  # sets do not overlap: rests between
-    for s in sets:
-        assert s["side"] in ("left", "right") and s["exercise"] in gm.EXERCISES
-        assert s["to_failure"] == gm.EXERCISES[s["exercise"]].failure
-        own = _reps_of(truth, s["index"])
-        if s["kind"] == "hold":
-            assert not own
-            continue
-        assert own[0]["start_s"] == s["start_s"] and own[-1]["end_s"] == s["end_s"]
-        assert s["rep_count"] == sum(not r["partial"] for r in own)
-        assert s["partial_count"] == sum(r["partial"] for r in own)
-        assert s["rep_count"] >= (3 if s["to_failure"] else 8)
-        med = float(np.median([r["range_mm"] for r in own if not r["partial"]]))
-        for r in own:
-            assert (r["range_mm"] < 0.5 * med) == r["partial"]
-        for a, b in itertools.pairwise(own):
-            assert 0.0 <= b["start_s"] - a["end_s"] < 3.0
-            assert b["floor_start_mm"] == pytest.approx(a["floor_end_mm"], abs=1e-9)
-        assert own[0]["floor_start_mm"] == 0.0 and own[-1]["floor_end_mm"] == 0.0
+    assert_sets_hold_their_reps(truth, gm.EXERCISES)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -252,17 +235,7 @@ def test_fidgets_are_outside_sets(seed: int) -> None:
 
 
 def test_truth_scores_perfectly_against_itself() -> None:
-    score = Score()
-    for seed in SEEDS:
-        truth = _gen(seed).truth
-        score.add(truth, truth)
-    s = score.summary()
-    assert s["recordings"] == len(SEEDS)
-    assert s["sets_exact_pct"] == 100.0 and s["set_rep_count_exact_pct"] == 100.0
-    assert s["rep_f1"] == 1.0
-    for key in ("concentric_mae_ms", "pause_mae_ms", "eccentric_mae_ms"):
-        assert s[key] == 0.0
-    assert s["holds_found_once"] == s["holds_true"] and s["holds_extra"] == 0
+    assert_scores_perfectly(_gen(seed).truth for seed in SEEDS)
 
 
 def test_stretch_in_about_half_and_partials_a_few_percent() -> None:
