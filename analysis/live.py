@@ -131,7 +131,7 @@ class LiveAnalyzer:
         return Rep(
             index=sets.next_rep + pos, set=sets.next_set, start_s=m.start_s,
             top_start_s=m.top_start_s, top_end_s=m.top_end_s, end_s=m.end_s,
-            concentric_s=m.top_start_s - m.start_s, pause_s=pause,
+            concentric_s=m.concentric_s, pause_s=pause,
             eccentric_s=m.end_s - m.top_end_s, peak_force_n=m.peak_force_n,
             mean_force_n=m.mean_force_n, impulse_ns=m.impulse_ns,
             partial=bool(m.range_n < PARTIAL_FRACTION * typ), range_n=m.range_n,

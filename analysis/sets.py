@@ -195,13 +195,13 @@ BRIEF_SET_FRACTION = 0.8
 # or more on median (the fastest set of reps, of 8 and more: 0.48 s); the ninth model's
 # cramps and pulls in 0.25-0.5 s.
 QUICK_RISE_S = 0.55
+QUICK_SET_MAX_REPS = 5
 # ... and a small movement out of the set's rhythm (JERK_GAP_S or more after its last
 # movement: attempts follow within 3 s in three models) that rises in under JERK_RISE_S
 # is a jerk (a cramp), not a failed attempt (none of 5,823 partial reps found on dev
 # seeds of nine models; 18 false ones, 11 of them the ninth model's cramps).
 JERK_GAP_S = 3.0
 JERK_RISE_S = 0.45
-QUICK_SET_MAX_REPS = 5
 # One full movement among fewer than FEW_MOVEMENTS is not a set (none in seven models
 # has fewer than two reps; the seventh's turns in the rest are single pulls as large as
 # its reps).
@@ -321,9 +321,13 @@ def _held_too_long(m: Movement, mv: list[Movement]) -> bool:
     return bool(len(pauses) and m.pause_s > median(pauses) + PARTIAL_HELD_S)
 
 
+def _full(mv: list[Movement], typ: float) -> list[Movement]:
+    """The movements of ``mv`` at least ``PARTIAL_FRACTION`` of the typical range."""
+    return [m for m in mv if m.range_n >= PARTIAL_FRACTION * typ]
+
+
 def _rep_like(mv: list[Movement], typ: float) -> bool:
-    full = [m for m in mv if m.range_n >= PARTIAL_FRACTION * typ
-            and m.duration_s >= LIGHT_SET_MIN_S]
+    full = [m for m in _full(mv, typ) if m.duration_s >= LIGHT_SET_MIN_S]
     if len(full) < LIGHT_SET_MIN_REPS:
         return False
     r = np.array([m.range_n for m in full])
@@ -347,7 +351,7 @@ def _swings(mv: list[Movement], base: float) -> bool:
 def _scattered(mv: list[Movement], typ: float) -> bool:
     """The full movements start from rest levels scattered by more than
     ``REST_SCATTER_FRACTION`` of the typical range: no common rest, no set of reps."""
-    rests = np.array([m.rest_n for m in mv if m.range_n >= PARTIAL_FRACTION * typ])
+    rests = np.array([m.rest_n for m in _full(mv, typ)])
     return bool(len(rests) and median(np.abs(rests - median(rests)))
                 > REST_SCATTER_FRACTION * typ)
 
@@ -392,20 +396,19 @@ def _without_stray_tail(kept: list[tuple[Movement, bool]]) -> list[tuple[Movemen
 def _unalike(mv: list[Movement], typ: float) -> bool:
     """The full movements take unalike times (coefficient of variation over
     ``SMALL_SET_DURATION_CV``): pulls and fidgets, not reps of one exercise."""
-    d = np.array([m.duration_s for m in mv if m.range_n >= PARTIAL_FRACTION * typ
-                  and not is_hold(m)])
+    d = np.array([m.duration_s for m in _full(mv, typ) if not is_hold(m)])
     return bool(len(d) >= 2 and np.std(d) > SMALL_SET_DURATION_CV * np.mean(d))
 
 
 def _brief(mv: list[Movement], typ: float) -> bool:
     """The full movements last on median under ``BRIEF_REP_S``: quick pulls, not reps."""
-    d = np.array([m.duration_s for m in mv if m.range_n >= PARTIAL_FRACTION * typ])
+    d = np.array([m.duration_s for m in _full(mv, typ)])
     return bool(len(d) and median(d) < BRIEF_REP_S)
 
 
 def _quick(mv: list[Movement], typ: float) -> bool:
     """The full movements rise to their top in under ``QUICK_RISE_S`` on median."""
-    d = np.array([m.top_start_s - m.start_s for m in mv if m.range_n >= PARTIAL_FRACTION * typ])
+    d = np.array([m.concentric_s for m in _full(mv, typ)])
     return bool(len(d) and median(d) < QUICK_RISE_S)
 
 
@@ -588,7 +591,7 @@ class SetBuilder:
         movement and rose into its top deliberately (``HOLD_RISE_S`` or longer): a hold of
         its own, not the band left stretched after the set (see add)."""
         return (m.rest_quiet and m.start_s - self.open[-1].end_s >= HOLD_REST_GAP_S
-                and m.top_start_s - m.start_s >= HOLD_RISE_S and not self._weak_hold(m))
+                and m.concentric_s >= HOLD_RISE_S and not self._weak_hold(m))
 
     def _like_a_hold(self, m: Movement) -> bool:
         """``m``'s range is within ``HOLD_LIKE_RATIO`` of a hold accepted before."""
@@ -672,7 +675,7 @@ class SetBuilder:
             gap = m.start_s - self.open[-1].end_s
             if gap >= FAIL_GAP_S:
                 return closed  # a tug well after the set, not a failed attempt
-            if gap >= JERK_GAP_S and m.top_start_s - m.start_s < JERK_RISE_S:
+            if gap >= JERK_GAP_S and m.concentric_s < JERK_RISE_S:
                 return closed  # a jerk out of the rhythm (a cramp), not a struggle
         if (is_hold(m) and m.pause_s > REP_MAX_PAUSE_S and self.open
                 and not is_hold(self.open[-1])
@@ -866,7 +869,7 @@ class SetBuilder:
             reps.append(Rep(
                 index=self.next_rep, set=idx, start_s=m.start_s, top_start_s=m.top_start_s,
                 top_end_s=m.top_end_s, end_s=m.end_s,
-                concentric_s=m.top_start_s - m.start_s, pause_s=pause,
+                concentric_s=m.concentric_s, pause_s=pause,
                 eccentric_s=m.end_s - m.top_end_s, peak_force_n=m.peak_force_n,
                 mean_force_n=m.mean_force_n, impulse_ns=m.impulse_ns, partial=partial,
                 range_n=m.range_n, range_mm=m.range_mm, time_under_tension_s=m.duration_s,

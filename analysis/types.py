@@ -31,6 +31,10 @@ class Movement:
     rest_quiet: bool = False
 
     @property
+    def concentric_s(self) -> float:
+        return self.top_start_s - self.start_s
+
+    @property
     def pause_s(self) -> float:
         return self.top_end_s - self.top_start_s
 
