@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from functools import lru_cache
 from typing import Any
 
@@ -370,8 +369,7 @@ def test_stretch_counter_is_coarser_at_high_rates() -> None:
     assert errs[200.0] > 2.0 * errs[20.0]
 
 
-def test_generate_is_fast_at_200_hz() -> None:
-    t0 = time.perf_counter()
+def test_a_200_hz_session_lasts_minutes() -> None:
+    # Generation speed is measured by bench/generators_speed.py, not asserted here.
     g = gm.generate(11, gm.GenConfig(rate_hz=200.0))
-    assert time.perf_counter() - t0 < 3.0
     assert len(g.time_s) > 200.0 * 60 * 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from functools import lru_cache
 from typing import Any
 
@@ -435,11 +434,7 @@ def test_stretch_is_an_imu_that_misses_band_changes() -> None:
     assert float(np.median(np.abs(g.stretch_mm - ce))) > 0.5
 
 
-def test_generate_is_fast_at_200_hz() -> None:
-    t0 = time.perf_counter()
+def test_a_200_hz_session_lasts_minutes() -> None:
+    # Generation speed is measured by bench/generators_speed.py, not asserted here.
     g = gm.generate(11, gm.GenConfig(rate_hz=200.0))
-    dt = time.perf_counter() - t0
-    minutes = (g.time_s[-1] - g.time_s[0]) / 60.0
-    print(f"gen_model_i: {minutes:.1f} min at 200 Hz generated in {dt:.2f} s")
-    assert dt < 6.0  # generous: only catches pathological slowness
     assert len(g.time_s) > 200.0 * 60 * 5
