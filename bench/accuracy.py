@@ -42,7 +42,7 @@ Seeds default to 1000+ (development used other seeds). Prints the issue's metric
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
 dropped) and the baseline (force alone).
 
-    /work/venv/bin/python bench/accuracy.py --n 40 --seed 1000
+    .venv/bin/python bench/accuracy.py --n 40 --seed 1000
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -61,19 +60,9 @@ from scipy import signal
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.csvio import read_recording  # noqa: E402
 from analysis.offline import analyze  # noqa: E402
 from analysis.scoring import Score  # noqa: E402
-from tests.analysis import (  # noqa: E402
-    gen_model,
-    gen_model_c,
-    gen_model_d,
-    gen_model_e,
-    gen_model_f,
-    gen_model_g,
-    gen_model_h,
-    gen_model_i,
-)
+from tests.analysis.models import NAMES, recordings, title  # noqa: E402
 
 SET_GAP_S = 7.0
 
@@ -136,14 +125,6 @@ def baseline(t: np.ndarray, f: np.ndarray) -> dict[str, Any]:
     return {"sets": sets, "reps": out_reps, "holds": holds}
 
 
-def sim_cases(n: int, seed: int) -> list[tuple[str, int, float]]:
-    from firmware_sim.scenario import builtin_names
-
-    names = builtin_names()
-    rng = np.random.default_rng(seed)
-    return [(names[i % len(names)], seed + i, float(rng.uniform(20.0, 200.0))) for i in range(n)]
-
-
 def _score_one(truth: dict[str, Any], t: np.ndarray, f: np.ndarray, s: np.ndarray | None,
                score: Score, force: Score, base: Score, times: list[float]) -> None:
     """Score bandsense as recorded (timed), on force alone, and the baseline."""
@@ -153,46 +134,6 @@ def _score_one(truth: dict[str, Any], t: np.ndarray, f: np.ndarray, s: np.ndarra
     score.add(truth, json.loads(summary.model_dump_json()))
     force.add(truth, json.loads(analyze(t, f).model_dump_json()))
     base.add(truth, baseline(t, f))
-
-
-def run_sim(n: int, seed: int, score: Score, force: Score, base: Score,
-            times: list[float]) -> None:
-    from firmware_sim.record import record
-    from firmware_sim.scenario import load_scenario
-
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, s, rate in sim_cases(n, seed):
-            out = Path(tmp) / f"{name}-{s}"
-            res = record(load_scenario(name), out, rate_hz=rate, seed=s)
-            rec = read_recording(res.csv_path)
-            truth = json.loads(res.truth_path.read_text())
-            _score_one(truth, rec.time_s, rec.force_n, rec.stretch_mm, score, force, base,
-                       times)
-
-
-def _run_model(module: Any) -> Any:
-    """A runner over ``module.generate`` (seeds ``seed + i``, rates drawn 20..200 Hz)."""
-
-    def run(n: int, seed: int, score: Score, force: Score, base: Score,
-            times: list[float]) -> None:
-        rng = np.random.default_rng(seed)
-        for i in range(n):
-            g = module.generate(
-                seed + i, module.GenConfig(rate_hz=float(rng.uniform(20.0, 200.0))))
-            _score_one(g.truth, g.time_s, g.force_n, g.stretch_mm, score, force, base,
-                       times)
-
-    return run
-
-
-run_gen = _run_model(gen_model)
-run_third = _run_model(gen_model_c)
-run_fourth = _run_model(gen_model_d)
-run_fifth = _run_model(gen_model_e)
-run_sixth = _run_model(gen_model_f)
-run_seventh = _run_model(gen_model_g)
-run_eighth = _run_model(gen_model_h)
-run_ninth = _run_model(gen_model_i)
 
 
 ROWS = [
@@ -235,29 +176,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40, help="recordings per model")
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--only", choices=["sim", "gen", "third", "fourth", "fifth", "sixth",
-                                       "seventh", "eighth", "ninth"],
-                    default=None)
+    ap.add_argument("--only", choices=NAMES, default=None)
     args = ap.parse_args()
-    for model, runner in (("simulator (firmware_sim)", run_sim),
-                          ("independent generator (tests/analysis/gen_model.py)", run_gen),
-                          ("third generator (tests/analysis/gen_model_c.py)", run_third),
-                          ("fourth generator (tests/analysis/gen_model_d.py)", run_fourth),
-                          ("fifth generator (tests/analysis/gen_model_e.py)", run_fifth),
-                          ("sixth generator (tests/analysis/gen_model_f.py)", run_sixth),
-                          ("seventh generator (tests/analysis/gen_model_g.py)", run_seventh),
-                          ("eighth generator (tests/analysis/gen_model_h.py)", run_eighth),
-                          ("ninth generator (tests/analysis/gen_model_i.py)", run_ninth)):
-        wanted = {"sim": "simulator", "gen": "independent", "third": "third",
-                  "fourth": "fourth", "fifth": "fifth",
-                  "sixth": "sixth", "seventh": "seventh",
-                  "eighth": "eighth", "ninth": "ninth"}.get(args.only or "", "")
-        if not model.startswith(wanted):
+    for name in NAMES:
+        if args.only not in (None, name):
             continue
         ours, force, base = Score(), Score(), Score()
         times: list[float] = []
-        runner(args.n, args.seed, ours, force, base, times)
-        print(table(model, ours.summary(), force.summary(), base.summary()))
+        for rec in recordings(name, args.n, args.seed):
+            _score_one(rec.truth, rec.time_s, rec.force_n, rec.stretch_mm, ours, force, base,
+                       times)
+        print(table(title(name), ours.summary(), force.summary(), base.summary()))
         print(f"analysis time per recording: median {np.median(times) * 1000:.0f} ms")
 
 
