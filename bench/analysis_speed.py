@@ -1,6 +1,6 @@
 """Speed of the analysis: offline (x real time on an hour at 200 Hz) and live (bands/core).
 
-    /work/venv/bin/python bench/analysis_speed.py [--minutes 60] [--rate 200] [--repeat 5]
+    .venv/bin/python bench/analysis_speed.py [--minutes 60] [--rate 200] [--repeat 5]
         [--batches-ms 100,250]
 
 The recording is the simulator's full session at 200 Hz, repeated to reach the wanted

@@ -15,7 +15,7 @@ Two runs, both through a private mosquitto and the real ``analysis.live`` analyz
    from a rep's end (``end_s``) to its first rep message (this includes the analyzer's own
    wait for the band to settle at rest).
 
-    /work/venv/bin/python bench/analyzer_service.py [--bands 20] [--seconds 120]
+    .venv/bin/python bench/analyzer_service.py [--bands 20] [--seconds 120]
         [--paced-bands 10] [--paced-seconds 40]
 
 Figures vary up to 3x between runs on the shared 2-core machine.

@@ -7,7 +7,7 @@ notifications/s and samples/s received, in-process (one LocalLink) and through
 ``Simulator`` over HCI on TCP (same process, real socket). "overflow" counts frames the
 band's TX queue dropped because the link was slower than asked (RESEND recovers them).
 
-    /work/venv/bin/python bench/ble_sim_throughput.py [--seconds 3] [--mtu 23 247]
+    .venv/bin/python bench/ble_sim_throughput.py [--seconds 3] [--mtu 23 247]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ in one process, through decode -> clock -> sequencer -> batcher -> spool -> aiom
 -> a private local mosquitto, and waits until the broker acknowledged everything.
 The BLE link itself is not part of this figure (the simulator paces frames in real time).
 
-    /work/venv/bin/python bench/collector_throughput.py [--bands 1 10] [--seconds 120]
+    .venv/bin/python bench/collector_throughput.py [--bands 1 10] [--seconds 120]
 
 Prints, per band count: samples/s through the whole pipeline, the ratio to real time
 (N bands x 200 Hz), and the same without MQTT (decode + sequence + batch + spool only).

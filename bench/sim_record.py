@@ -4,7 +4,7 @@ Prints, per built-in scenario: simulated duration, samples, wall time of synthes
 of the whole record (synthesis + CSV + truth JSON), and the speed-up (simulated / wall).
 The issue's target: full_session at 200 Hz at least 100x faster than real time.
 
-    /work/venv/bin/python bench/sim_record.py [--rate 200] [--repeat 3]
+    .venv/bin/python bench/sim_record.py [--rate 200] [--repeat 3]
 """
 
 from __future__ import annotations
