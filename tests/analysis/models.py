@@ -29,6 +29,7 @@ from tests.analysis import (
     gen_model_g,
     gen_model_h,
     gen_model_i,
+    gen_model_j,
 )
 
 RATE_RANGE_HZ = (20.0, 200.0)
@@ -55,6 +56,7 @@ GENERATORS: dict[str, tuple[str, ModuleType]] = {
     "seventh": ("seventh generator (tests/analysis/gen_model_g.py)", gen_model_g),
     "eighth": ("eighth generator (tests/analysis/gen_model_h.py)", gen_model_h),
     "ninth": ("ninth generator (tests/analysis/gen_model_i.py)", gen_model_i),
+    "tenth": ("tenth generator (tests/analysis/gen_model_j.py)", gen_model_j),
 }
 SIM_TITLE = "simulator (firmware_sim)"
 NAMES: tuple[str, ...] = ("sim", *GENERATORS)
