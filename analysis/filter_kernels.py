@@ -19,6 +19,11 @@ _SPIKE_RUN = 4
 _SPIKE_JUMP = 10.0  # robust sd of the sample-to-sample change
 _SPIKE_FLOOR_N = 0.3
 _SPIKE_FLOOR_MM = 1.0
+# Brief excursions off a raised plateau removed on the grid (see flatten_excursions).
+_EXC_MAX_S = 0.5
+_EXC_SIDE_S = 0.5
+_EXC_MEDIAN_S = 1.5
+_EXC_UP = 0.25
 
 
 @njit(cache=True)
@@ -203,6 +208,79 @@ def despike_runs(x: np.ndarray, max_run: int, factor: float, floor: float) -> np
 
 
 @njit(cache=True)
+def flatten_excursions(t: np.ndarray, fd: np.ndarray, tg: np.ndarray, g: np.ndarray,
+                       grid_hz: float, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Remove brief excursions off a raised plateau from the gridded force ``g`` and from
+    the despiked samples ``fd`` (the line between the plateau on either side instead).
+
+    An excursion leaves a steady level and comes back to it within ``_EXC_MAX_S``, with
+    ``_EXC_SIDE_S`` of steady signal at the same level on both sides, and that level lies
+    at least ``_EXC_UP`` of the window's range above its floor (a hold, a long top). A
+    hand on the sensor, a knock on the band or a burst of bad readings during a hold
+    (0.1-0.4 s, tenth model) is not a movement: as a peak it hid the hold under it, which
+    was lost (the bump was read as a movement rising from the hold's level), and a dip
+    cut the hold in two. No movement of a limb leaves its position and comes back within
+    half a second; at rest such blips are taps, left to the set rules.
+    """
+    m = len(g)
+    half = int(_EXC_MEDIAN_S * grid_hz) // 2
+    side = int(_EXC_SIDE_S * grid_hz)
+    longest = int(_EXC_MAX_S * grid_hz)
+    if m < 2 * side + 3 or m < 2 * half + 1:
+        return fd, g
+    med = running_median(g, 2 * half + 1)
+    lo, hi = np.min(med), np.max(med)
+    thr = max(6.0 * noise, 0.3, 0.1 * (hi - lo))
+    out_g = g
+    out_f = fd
+    changed = False
+    i = side
+    while i < m - side:
+        if abs(g[i] - med[i]) <= thr:
+            i += 1
+            continue
+        b = i
+        while b < m and abs(g[b] - med[b]) > thr:
+            b += 1
+        a = i
+        i = b
+        if b - a > longest or b >= m:
+            continue
+        # The run's feet, still on the way out and back (under the threshold).
+        while a > side and a > i - longest and abs(g[a - 1] - med[a - 1]) > 0.25 * thr:
+            a -= 1
+        while b < m - side and abs(g[b] - med[b]) > 0.25 * thr:
+            b += 1
+        if b - a > longest or a < side or b + side > m:
+            continue
+        left = g[a - side:a]
+        right = g[b:b + side]
+        lvl_l = median_of(left.copy())
+        lvl_r = median_of(right.copy())
+        if (abs(lvl_l - lvl_r) > 0.5 * thr or np.max(left) - np.min(left) > thr
+                or np.max(right) - np.min(right) > thr
+                or min(lvl_l, lvl_r) - lo < _EXC_UP * (hi - lo)):
+            continue
+        base = 0.5 * (lvl_l + lvl_r)
+        peak = 0.0
+        for k in range(a, b):
+            peak = max(peak, abs(g[k] - base))
+        if peak < 2.0 * thr:
+            continue
+        if not changed:
+            out_g = g.copy()
+            out_f = fd.copy()
+            changed = True
+        g0, g1 = g[a - 1], g[b]
+        for k in range(a, b):
+            out_g[k] = g0 + (g1 - g0) * (k - a + 1) / (b - a + 1)
+        t0, t1 = tg[a - 1], tg[b]
+        for k in range(np.searchsorted(t, t0, side="right"), np.searchsorted(t, t1)):
+            out_f[k] = g0 + (g1 - g0) * (t[k] - t0) / (t1 - t0)
+    return out_f, out_g
+
+
+@njit(cache=True)
 def box_average(x: np.ndarray, size: int) -> np.ndarray:
     """``scipy.ndimage.uniform_filter1d(x, size, mode="nearest")`` (running mean).
 
@@ -349,6 +427,7 @@ def prepare_window(
             dist = min(dist, tg[i] - t[j - 1])
         valid[i] = dist <= gap_s
     g = _to_grid(t, fd, tg, step, grid_hz)
+    fd, g = flatten_excursions(t, fd, tg, g, grid_hz, _grid_noise(g))
     y_seg = _lowpass(g, sos_seg)
     sg = np.empty(0)
     usable = len(s) == n
@@ -365,12 +444,19 @@ def prepare_window(
         if not correlation(sg, y_seg) >= min_corr:  # NaN (one is constant) fails too
             sg = np.empty(0)
     y_fit = _lowpass(g, sos_fit) if len(sg) == 0 else y_seg
+    return fd, tg, valid, y_seg, y_fit, sg, _grid_noise(g)
+
+
+@njit(cache=True)
+def _grid_noise(g: np.ndarray) -> float:
+    """Noise scale of the gridded force (robust sd of the step to step change)."""
+    m = len(g)
     dev = np.empty(max(m - 1, 1))
     dev[0] = 0.0
     for i in range(m - 1):
         dev[i] = abs(g[i + 1] - g[i])
-    noise = 1.4826 * median_of(dev) / np.sqrt(2.0)
-    return fd, tg, valid, y_seg, y_fit, sg, noise
+    out: float = 1.4826 * median_of(dev) / np.sqrt(2.0)
+    return out
 
 
 @njit(cache=True)

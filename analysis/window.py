@@ -10,6 +10,8 @@ moment near rest, see :mod:`analysis.detect`). Steps, all vectorised:
    and linearly interpolated onto a 50 Hz grid on the window's own time axis. Grid points
    inside a gap (no sample within ``_GAP_S``) are marked invalid: filters run over the
    interpolated values, but no fit uses them, so nothing is invented across a gap.
+   Brief excursions (under 0.5 s) off a raised plateau are flattened (a hand on the
+   sensor during a hold is no movement; see ``filter_kernels.flatten_excursions``).
 3. Two zero-phase low-passes: 2 Hz to find movements (tremor and noise gone), 6 Hz to fit.
 4. Movements: peaks of the 2 Hz signal whose prominence is a useful fraction of the
    window's range (breathing ripple and tremor at the top never make a second peak), each
