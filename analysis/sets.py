@@ -412,6 +412,17 @@ def _quick(mv: list[Movement], typ: float) -> bool:
     return bool(len(d) and median(d) < QUICK_RISE_S)
 
 
+def _outgrows(open_set: list[Movement], m: Movement, typ: float) -> bool:
+    """``m`` is more than twice the typical range ``typ`` of the open set, which has at
+    least ``FEW_MOVEMENTS`` full reps: every rep of the set would be a partial rep of it.
+    A pull on the band (a pet, a child, the phone on the sensor) a few seconds after a set
+    is not a rep of it; taken in, it became the set's size, its reps partial reps before
+    its "first full one", and the whole set was lost (the tenth model's dev seeds: 11
+    sets of 10-19 reps). Reps of a set do not double their range."""
+    return (m.range_n * PARTIAL_FRACTION > typ
+            and len(_full(open_set, typ)) >= FEW_MOVEMENTS)
+
+
 def _open_rest(mv: list[Movement]) -> float:
     """The rest of a set as its last movements found it (median of the last three)."""
     return median(np.array([x.rest_n for x in mv[-3:]]))
@@ -693,7 +704,8 @@ class SetBuilder:
             return closed + self.close()
         if self.should_close(m) or (self.open and ref is not None
                                     and (_rest_moved(self.open, m, ref)
-                                         or _put_back_on(self.open, m, ref))):
+                                         or _put_back_on(self.open, m, ref)
+                                         or _outgrows(self.open, m, ref))):
             closed += self.close()
         self.open.append(m)
         return closed
