@@ -206,6 +206,10 @@ JERK_RISE_S = 0.45
 # has fewer than two reps; the seventh's turns in the rest are single pulls as large as
 # its reps).
 MIN_SET_REPS = 2
+# A movement whose stretch range is under this share of what its force range implies at
+# the session's stretch per newton (median over the reps of the sets accepted so far) did
+# not stretch the band: a hand on the sensor (true reps in ten models: 0.30 and more).
+STILL_BAND_FRACTION = 0.2
 # ... and one of fewer than FEW_MOVEMENTS whose full movements' durations vary by more than
 # this (coefficient of variation) is pulls and fidgets: true sets that small in six
 # models vary by 0.13 at most, the fake ones by 0.38-0.92 (9 of 11).
@@ -525,6 +529,8 @@ class SetBuilder:
     _rest_level: float | None = field(default=None, repr=False)
     _base: float = field(default=0.0, repr=False)
     _hold_ranges: list[float] = field(default_factory=list, repr=False)
+    # Stretch per newton of each set of reps accepted (where the band has stretch).
+    _mm_per_n: list[float] = field(default_factory=list, repr=False)
     # After a small movement that left the rest lower (see _lets_go): the set's rest and
     # the rest it left, to judge the next movement by.
     _let_down: tuple[float, float] | None = field(default=None, repr=False)
@@ -604,6 +610,17 @@ class SetBuilder:
         return (m.rest_quiet and m.start_s - self.open[-1].end_s >= HOLD_REST_GAP_S
                 and m.concentric_s >= HOLD_RISE_S and not self._weak_hold(m))
 
+    def _band_still(self, m: Movement) -> bool:
+        """``m`` changed the force but hardly the stretch (see ``STILL_BAND_FRACTION``):
+        the phone or a hand on the sensor (the tenth model's pad) pressed it, the band did
+        not move. Only where the band has stretch and sets of reps have been measured; the
+        stretch moved is its range, or where it did not move with the force (not used for
+        timing) its raw spread, noise included."""
+        moved = m.range_mm if m.range_mm is not None else m.stretch_span_mm
+        if moved is None or not self._mm_per_n or m.range_n <= 0:
+            return False
+        return moved < STILL_BAND_FRACTION * median(np.array(self._mm_per_n)) * m.range_n
+
     def _like_a_hold(self, m: Movement) -> bool:
         """``m``'s range is within ``HOLD_LIKE_RATIO`` of a hold accepted before."""
         return any(1.0 / HOLD_LIKE_RATIO <= m.range_n / r <= HOLD_LIKE_RATIO
@@ -648,6 +665,8 @@ class SetBuilder:
             closed += self.close()
         if is_hold(m) and (self._back_to_rest(m) or self._settled_higher(m)):
             return closed
+        if self._band_still(m):
+            return closed  # the sensor touched, the band not stretched: no movement
         if m.rest_quiet:
             self._rest_level = m.rest_n
         if not self.open:
@@ -821,6 +840,10 @@ class SetBuilder:
                 or all(m.duration_s < FIDGET_MAX_S for m, _ in kept)):
             return []
         self.accepted_ranges.append(typ)
+        per_n = [m.range_mm / m.range_n for m, partial in kept
+                 if not partial and m.range_mm is not None and m.range_n > 0]
+        if per_n:
+            self._mm_per_n.append(median(np.array(per_n)))
         return [self._rep_set(kept)]
 
     def _fidgeting(self, mv: list[Movement], ref: float) -> bool:

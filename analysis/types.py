@@ -29,6 +29,9 @@ class Movement:
     rest_after_n: float | None = None  # rest level after the movement (None: not known)
     # rest_n was measured on a quiet stretch at rest (not a valley between movements)
     rest_quiet: bool = False
+    # Where the band has stretch that does not move with the force (so range_mm is None):
+    # how far the raw stretch spread over the movement, noise included (None: no stretch).
+    stretch_span_mm: float | None = None
 
     @property
     def concentric_s(self) -> float:

@@ -23,6 +23,7 @@ moment near rest, see :mod:`analysis.detect`). Steps, all vectorised:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ def analyze_window(
     # (stiffening, hysteresis) that bends every transition (measured: about half the
     # force-only errors on the simulator). Force is fitted only where stretch fails.
     sg = sg_arr if len(sg_arr) else None
+    s_raw = s if s is not None and len(s) == len(t) and bool(np.all(np.isfinite(s))) else None
     lo_all, hi_all = float(np.min(y_seg)), float(np.max(y_seg))
     rng_all = hi_all - lo_all
     # The prominence is relative to what is new in the window: a window that starts on
@@ -202,6 +204,13 @@ def analyze_window(
             amp = top - min(low_l, low_r)
         mv = _movement(tg, y_seg, y_fit, valid, sg, t, fd, vl, p, vr, low_l, low_r, amp, noise,
                        vl0=vl0)
+        if mv is not None and sg is None and s_raw is not None:
+            # Stretch present but not moving with the force: how little it moved is
+            # still evidence (a hand on the force sensor; see sets.STILL_BAND_FRACTION).
+            i0, i1 = np.searchsorted(t, [mv.start_s, mv.end_s])
+            if i1 - i0 >= 2:
+                span = float(np.ptp(s_raw[i0:i1]))
+                mv = dataclasses.replace(mv, stretch_span_mm=span)
         if mv is not None:
             movements.append(mv)
     _ = rest_n

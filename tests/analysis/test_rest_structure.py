@@ -1001,3 +1001,17 @@ def test_the_tenth_models_sets_before_a_pull_are_kept() -> None:
         assert len(pairs) == len(truth), (seed, found)
         for i, j in pairs:
             assert abs(truth[i]["rep_count"] - found[j]["rep_count"]) <= 1, (seed, truth[i])
+
+
+def test_a_hand_on_the_sensor_is_no_movement_of_the_band() -> None:
+    # gen_model_j (the tenth model): the phone put down on the band's sensor pad presses
+    # it a few times in the rest; the force jumps like reps, the stretch does not move.
+    t, f = _session(150.0, 62)
+    reps = _set(t, 3.0, 8, 10.0)
+    f += reps
+    s = 20.0 + 5.0 * reps + np.random.default_rng(63).normal(0.0, 0.2, len(t))
+    f += _set(t, 70.0, 4, 10.0)  # presses like reps, stretch still
+    with_stretch = analyze(t, f, s)
+    assert _counts(with_stretch) == [("reps", 8)], with_stretch.sets
+    # Without stretch the force alone cannot tell: a set of 4.
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 4)]
