@@ -206,6 +206,11 @@ JERK_RISE_S = 0.45
 # has fewer than two reps; the seventh's turns in the rest are single pulls as large as
 # its reps).
 MIN_SET_REPS = 2
+# A "set" of at most FEW_MOVEMENTS movements that follow each other on median this long
+# after the one before is pulls in the rest, not reps (true sets of 2-4 reps in ten models:
+# 2.5 s apart at most; the tenth model's pairs of pulls by a pet, a child or the phone:
+# 0.3-6 s, and 7 of 16 at 3.1 s or more).
+SMALL_SET_GAP_S = 3.5
 # A movement whose stretch range is under this share of what its force range implies at
 # the session's stretch per newton (median over the reps of the sets accepted so far) did
 # not stretch the band: a hand on the sensor (true reps in ten models: 0.30 and more).
@@ -414,6 +419,13 @@ def _quick(mv: list[Movement], typ: float) -> bool:
     """The full movements rise to their top in under ``QUICK_RISE_S`` on median."""
     d = np.array([m.concentric_s for m in _full(mv, typ)])
     return bool(len(d) and median(d) < QUICK_RISE_S)
+
+
+def _far_apart(mv: list[Movement]) -> bool:
+    """The movements follow each other on median ``SMALL_SET_GAP_S`` or more after the
+    end of the one before (see there)."""
+    gaps = np.array([b.start_s - a.end_s for a, b in pairwise(mv)])
+    return bool(len(gaps) and median(gaps) >= SMALL_SET_GAP_S)
 
 
 def _outgrows(open_set: list[Movement], m: Movement, typ: float) -> bool:
@@ -813,6 +825,8 @@ class SetBuilder:
         # A long top absorbed among reps (see _absorbs) says nothing about whether the
         # rest is a set of reps: the set is judged without it.
         if ref is not None and self._fidgeting([m for m in mv if not is_hold(m)] or mv, ref):
+            return []
+        if len(mv) <= FEW_MOVEMENTS and _far_apart(mv):
             return []
         kept: list[tuple[Movement, bool]] = []
         first_full = next((m for m in mv if m.range_n >= PARTIAL_FRACTION * typ), None)

@@ -1015,3 +1015,15 @@ def test_a_hand_on_the_sensor_is_no_movement_of_the_band() -> None:
     assert _counts(with_stretch) == [("reps", 8)], with_stretch.sets
     # Without stretch the force alone cannot tell: a set of 4.
     assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 4)]
+
+
+def test_two_pulls_seconds_apart_are_no_set_but_a_short_set_in_rhythm_is() -> None:
+    # gen_model_j (the tenth model): the phone touched twice, a child pulling the band
+    # twice, 3-6 s apart in a rest, made a "set" of 2. True sets of 2-4 reps in ten
+    # models follow each other within 2.5 s (seventh model: a set cut short).
+    t, f = _session(160.0, 64)
+    f += _set(t, 3.0, 8, 10.0)  # ends at 37.9 s
+    f += 10.0 * (_bump(t, 70.0, 1.0, 0.5, 1.0) + _bump(t, 77.0, 1.0, 0.5, 1.0))
+    f += 10.0 * (_bump(t, 110.0, 1.3, 0.6, 1.5) + _bump(t, 115.4, 1.3, 0.6, 1.5)
+                 + _bump(t, 120.8, 1.3, 0.6, 1.5))  # 3 reps, 2 s apart
+    assert _counts(analyze(t, f)) == [("reps", 8), ("reps", 3)]
