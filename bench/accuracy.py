@@ -1,6 +1,6 @@
 """Accuracy of bandsense's analysis against ground truth, beside a plain find_peaks baseline.
 
-Recordings come from nine independent models:
+Recordings come from ten models (``tests/analysis/models.py`` lists them):
 
 - the simulator (``firmware_sim.record``): all built-in scenarios, rates 20..200 Hz,
   every fault the scenarios enable, written to CSV and read back through the CLI's parser;
@@ -37,6 +37,12 @@ Recordings come from nine independent models:
   with stretched-exponential relaxation, a force-sensing resistor with dead band, creep
   and hysteresis behind an ESP32 ADC, a UDP link with reordering, duplicates and an
   NTP-slewed clock, circuits, and new fidgets (clothing, a bottle, massage, a cramp).
+- a tenth generator (``tests/analysis/gen_model_j.py``), also written without looking at
+  the analysis (round 15): agonist / antagonist burst-driven phases with very flat ends,
+  a tube-model band with Havriliak-Negami viscoelasticity and capstan friction, a
+  capacitive force pad (touches, timeouts, printed decimals), magnetometer stretch, a
+  serial Bluetooth link stamped by a delay-locked loop, and new fidgets (a pet, a child,
+  the phone on the sensor, getting up, untwisting the band).
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
