@@ -3,50 +3,30 @@
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.analysis import gen_model_j as gm
-from tests.analysis.truth_checks import assert_scores_perfectly, assert_sets_hold_their_reps
+from tests.analysis.truth_checks import (
+    assert_deterministic,
+    assert_holds_are_hold_sets,
+    assert_rep_truth_is_consistent,
+    assert_scores_perfectly,
+    assert_sets_hold_their_reps,
+    assert_time_axis,
+    assert_truth_moves_with_the_axis,
+    cached_generator,
+    outliers,
+    quiet_mask,
+    reps_of,
+)
 
 SEEDS = tuple(range(6))
 STATS = tuple(range(8))  # for the statistics (same recordings as the other tests)
 
 
-@lru_cache(maxsize=64)
-def _gen(seed: int, rate: float = 50.0, clean: bool = False, hold: bool | None = None,
-         stretch: bool | None = None, still: bool = False, ideal: bool = False,
-         offset: float | None = None) -> gm.Generated:
-    extra: dict[str, Any] = {}
-    if clean:
-        extra["clean"] = True
-    if still:
-        extra["still"] = True
-    if ideal:
-        extra["ideal_band"] = True
-    cfg = gm.GenConfig(rate_hz=rate, hold_exercise=hold, has_stretch=stretch,
-                       time_offset_s=offset, extra=extra)
-    return gm.generate(seed, cfg)
-
-
-def _reps_of(truth: dict[str, Any], set_index: int) -> list[dict[str, Any]]:
-    return [r for r in truth["reps"] if r["set"] == set_index]
-
-
-def _outliers(f: np.ndarray, thr: float) -> int:
-    """Samples far from both neighbours."""
-    jump = np.minimum(np.abs(f[1:-1] - f[:-2]), np.abs(f[1:-1] - f[2:]))
-    return int(np.sum(jump > thr))
-
-
-def _quiet(g: gm.Generated, margin: float = 2.0) -> np.ndarray:
-    quiet = np.ones(len(g.time_s), dtype=bool)
-    for x in g.truth["sets"] + g.truth["fidgets"]:
-        quiet &= (g.time_s < x["start_s"] - margin) | (g.time_s > x["end_s"] + margin)
-    return quiet
+_gen = cached_generator(gm)
 
 
 def _burst(ag: float = 0.45, ant: float = 0.35, overlap: float = 0.0, ag2: float = 0.0,
@@ -128,51 +108,20 @@ def test_extended_tube_band_havriliak_negami_and_capstan() -> None:
 
 
 def test_deterministic_per_seed_and_config() -> None:
-    a = gm.generate(3, gm.GenConfig(rate_hz=20.0))
-    b = _gen(3, 20.0)
-    assert np.array_equal(a.time_s, b.time_s)
-    assert np.array_equal(a.force_n, b.force_n)
-    assert (a.stretch_mm is None) == (b.stretch_mm is None)
-    if a.stretch_mm is not None and b.stretch_mm is not None:
-        assert np.array_equal(a.stretch_mm, b.stretch_mm)
-    assert a.truth == b.truth
-    c = _gen(4, 20.0)
-    assert len(c.time_s) != len(a.time_s) or not np.array_equal(c.force_n, a.force_n)
+    assert_deterministic(lambda seed: gm.generate(seed, gm.GenConfig(rate_hz=20.0)))
 
 
 @pytest.mark.parametrize("rate", [20.0, 137.0])
 def test_time_axis_irregular_monotonic_at_the_configured_rate(rate: float) -> None:
-    g = _gen(1, rate)
-    t = g.time_s
-    dt = np.diff(t)
-    assert t.dtype == np.float64 and g.force_n.dtype == np.float64
-    assert len(t) == len(g.force_n)
-    if g.stretch_mm is not None:
-        assert len(g.stretch_mm) == len(t)
-    assert np.all(dt > 0.0)
-    span = t[-1] - t[0]
-    lost = sum(gap["samples"] for gap in g.truth["gaps"])
-    assert abs(span * rate / (len(t) - 1 + lost) - 1.0) < 2e-3
     # DLL stamps of read chunks: irregular intervals around the nominal period
-    regular = dt[dt < 1.5 / rate]
-    assert np.std(regular) > 2e-5
-    assert abs(np.median(regular) * rate - 1.0) < 0.01
-    assert 5.0 < span / 60.0 < 22.0
-    assert np.all(np.isfinite(g.force_n))
+    assert_time_axis(_gen(1, rate), rate, jitter_sd_min=2e-5, rate_tol=0.01, minutes=(5.0, 22.0))
     clean = _gen(1, rate, clean=True, hold=True, stretch=True, still=True)
     assert np.allclose(np.diff(clean.time_s), 1.0 / rate, rtol=0.0, atol=1e-6)
 
 
 def test_truth_is_on_the_recordings_own_axis() -> None:
     a = _gen(2, 50.0, clean=True, offset=0.0)
-    b = _gen(2, 50.0, clean=True, offset=1234.5)
-    assert a.time_s[0] == 0.0 and b.time_s[0] == pytest.approx(1234.5)
-    assert np.allclose(b.time_s - a.time_s, 1234.5)
-    for key in ("start_s", "top_start_s", "top_end_s", "end_s"):
-        da = np.array([r[key] for r in a.truth["reps"]])
-        db = np.array([r[key] for r in b.truth["reps"]])
-        assert np.allclose(db - da, 1234.5)
-    assert b.truth["metadata"]["time_offset_s"] == 1234.5
+    assert_truth_moves_with_the_axis(a, _gen(2, 50.0, clean=True, offset=1234.5), 1234.5)
     # not clean: the truth follows the host's DLL stamps; the sets sit where the clean
     # recording of the same session has them (within the stamping error)
     g = _gen(2, 50.0, offset=0.0)
@@ -184,49 +133,17 @@ def test_truth_is_on_the_recordings_own_axis() -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_truth_is_consistent(seed: int) -> None:
     truth = _gen(seed).truth
-    sets, reps = truth["sets"], truth["reps"]
-    assert set(truth) >= {"sets", "reps", "holds", "fidgets", "gaps", "link_drops",
-                          "metadata"}
-    assert sets and [s["index"] for s in sets] == list(range(len(sets)))
-    assert [r["index"] for r in reps] == list(range(len(reps)))
-    starts = [r["start_s"] for r in reps]
-    assert starts == sorted(starts)
-    for r in reps:
-        assert r["start_s"] < r["top_start_s"] <= r["top_end_s"] < r["end_s"]
-        assert r["concentric_s"] == pytest.approx(r["top_start_s"] - r["start_s"], abs=1e-9)
-        assert r["pause_s"] == pytest.approx(r["top_end_s"] - r["top_start_s"], abs=1e-9)
-        assert r["eccentric_s"] == pytest.approx(r["end_s"] - r["top_end_s"], abs=1e-9)
-        assert r["concentric_s"] > 0.2 and r["eccentric_s"] > 0.2
-        assert r["range_mm"] > 0.0 and r["peak_force_n"] >= 0.0
+    assert_rep_truth_is_consistent(truth)
+    for r in truth["reps"]:
         assert r["concentric_profile"] in ("triphasic", "cocontracted", "hesitant")
-        s = sets[r["set"]]
-        assert s["kind"] == "reps" and r["side"] == s["side"]
-        assert s["start_s"] - 1e-9 <= r["start_s"] and r["end_s"] <= s["end_s"] + 1e-9
-    for a, b in itertools.pairwise(sets):
-        assert b["start_s"] - a["end_s"] >= 12.0
     assert_sets_hold_their_reps(truth, gm.EXERCISES)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_holds_are_hold_sets_only(seed: int) -> None:
-    truth = _gen(seed, 50.0, hold=True).truth
-    holds = truth["holds"]
-    assert holds
-    for h in holds:
-        s = truth["sets"][h["set"]]
-        assert s["kind"] == "hold" and s["rep_count"] == 0
-        assert s["exercise"] == "table_top_reach"
-        assert not _reps_of(truth, h["set"])
-        assert h["start_s"] < h["top_start_s"] < h["top_end_s"] < h["end_s"]
-        assert h["duration_s"] == pytest.approx(h["top_end_s"] - h["top_start_s"], abs=1e-9)
-        assert 8.0 <= h["duration_s"] < 60.0  # several balloon breaths
-        assert s["start_s"] == h["start_s"] and s["end_s"] == h["end_s"]
-        assert h["mean_force_n"] > s["pre_tension_n"]
-    assert len(holds) == sum(s["kind"] == "hold" for s in truth["sets"])
-    sides = [h["side"] for h in holds]
-    assert sides.count("left") == sides.count("right")
-    no_hold = _gen(seed, 50.0, hold=False).truth
-    assert not no_hold["holds"] and all(s["kind"] == "reps" for s in no_hold["sets"])
+    # Holds while blowing up a balloon: several breaths.
+    assert_holds_are_hold_sets(_gen(seed, 50.0, hold=True).truth,
+                               _gen(seed, 50.0, hold=False).truth, longest_s=60.0)
 
 
 @pytest.mark.parametrize(("seed", "rate"), [(1, 137.0), (2, 200.0)])
@@ -396,7 +313,7 @@ def test_sets_to_failure_fade_and_end_with_failed_attempts() -> None:
         truth = _gen(seed).truth
         sets = truth["sets"]
         for s in sets:
-            own = _reps_of(truth, s["index"])
+            own = reps_of(truth, s["index"])
             if not s["to_failure"]:
                 if s["kind"] == "reps":
                     assert s["exercise"] != "sidelying_hip_er"
@@ -441,7 +358,7 @@ def test_rests_at_the_bottom_flow_and_reset() -> None:
     for seed in STATS:
         truth = _gen(seed, clean=True).truth
         for s in truth["sets"]:
-            own = _reps_of(truth, s["index"])
+            own = reps_of(truth, s["index"])
             for a, b in itertools.pairwise(own):
                 rest = b["start_s"] - a["end_s"]
                 assert 0.0 <= rest < 3.0
@@ -472,7 +389,7 @@ def test_tremor_bracing_and_heartbeat_only_when_not_still() -> None:
         assert np.sum(spec[(fr > 5.0) & (fr < 14.0)] ** 2) > np.sum(
             spec[(fr > 20.0) & (fr < 40.0)] ** 2)
         # the heartbeat and the postural wander move the band a little in the rests
-        quiet = _quiet(g, 3.0)
+        quiet = quiet_mask(g, 3.0)
         assert float(np.ptp(e[quiet][:2000])) > 0.03
 
 
@@ -489,15 +406,15 @@ def test_faults_on_by_default_and_off_when_clean() -> None:
             assert gap["samples"] > 0 and gap["end_s"] >= gap["start_s"]
             inside = (g.time_s > gap["start_s"] - 1e-6) & (g.time_s < gap["end_s"] + 1e-6)
             assert not np.any(inside)
-        assert _outliers(g.force_n, 8.0) >= 1
+        assert outliers(g.force_n, 8.0) >= 1
         c = _gen(seed, clean=True)
         assert not c.truth["gaps"] and not c.truth["link_drops"]
-        assert _outliers(c.force_n, 8.0) == 0
+        assert outliers(c.force_n, 8.0) == 0
         # noise and quantisation: the force at rest is not smooth unless clean
         assert np.median(np.abs(np.diff(g.force_n, 2))) > 0.0
         assert np.allclose(g.force_n, np.round(g.force_n, 2))
         # drift (sweat, temperature, body capacitance): the reading at rest wanders
-        quiet = _quiet(g)
+        quiet = quiet_mask(g)
         err = (g.force_n - np.interp(g.time_s, c.time_s, c.force_n))[quiet]
         third = len(err) // 3
         drifted += int(abs(np.median(err[-third:]) - np.median(err[:third])) > 0.05)

@@ -7,7 +7,8 @@ code); these are the conventions their truth shares with ``analysis.scoring``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -55,3 +56,140 @@ def assert_sets_hold_their_reps(truth: dict[str, Any], exercises: Mapping[str, A
             assert 0.0 <= b["start_s"] - a["end_s"] < 3.0
             assert b["floor_start_mm"] == pytest.approx(a["floor_end_mm"], abs=1e-9)
         assert own[0]["floor_start_mm"] == 0.0 and own[-1]["floor_end_mm"] == 0.0
+
+
+def assert_deterministic(generate: Callable[[int], Any]) -> None:
+    """``generate(seed)`` gives the same recording and truth twice, another for another
+    seed."""
+    a, b, c = generate(3), generate(3), generate(4)
+    assert np.array_equal(a.time_s, b.time_s)
+    assert np.array_equal(a.force_n, b.force_n)
+    assert (a.stretch_mm is None) == (b.stretch_mm is None)
+    if a.stretch_mm is not None and b.stretch_mm is not None:
+        assert np.array_equal(a.stretch_mm, b.stretch_mm)
+    assert a.truth == b.truth
+    assert len(c.time_s) != len(a.time_s) or not np.array_equal(c.force_n, a.force_n)
+
+
+def assert_truth_moves_with_the_axis(at_zero: Any, shifted: Any, shift: float) -> None:
+    """Two clean recordings of one session, their axes starting at 0 and at ``shift``:
+    samples and every rep instant move by ``shift``, and the truth records it."""
+    assert at_zero.time_s[0] == 0.0 and shifted.time_s[0] == pytest.approx(shift)
+    assert np.allclose(shifted.time_s - at_zero.time_s, shift)
+    for key in ("start_s", "top_start_s", "top_end_s", "end_s"):
+        da = np.array([r[key] for r in at_zero.truth["reps"]])
+        db = np.array([r[key] for r in shifted.truth["reps"]])
+        assert np.allclose(db - da, shift)
+    assert shifted.truth["metadata"]["time_offset_s"] == shift
+
+
+def assert_rep_truth_is_consistent(truth: dict[str, Any]) -> None:
+    """The truth's keys, indices in order, and every rep's instants in order with its
+    phase durations their differences, inside its set of reps; sets >= 12 s apart."""
+    sets, reps = truth["sets"], truth["reps"]
+    assert set(truth) >= {"sets", "reps", "holds", "fidgets", "gaps", "link_drops",
+                          "metadata"}
+    assert sets and [s["index"] for s in sets] == list(range(len(sets)))
+    assert [r["index"] for r in reps] == list(range(len(reps)))
+    starts = [r["start_s"] for r in reps]
+    assert starts == sorted(starts)
+    for r in reps:
+        assert r["start_s"] < r["top_start_s"] <= r["top_end_s"] < r["end_s"]
+        assert r["concentric_s"] == pytest.approx(r["top_start_s"] - r["start_s"], abs=1e-9)
+        assert r["pause_s"] == pytest.approx(r["top_end_s"] - r["top_start_s"], abs=1e-9)
+        assert r["eccentric_s"] == pytest.approx(r["end_s"] - r["top_end_s"], abs=1e-9)
+        assert r["concentric_s"] > 0.2 and r["eccentric_s"] > 0.2
+        assert r["range_mm"] > 0.0 and r["peak_force_n"] >= 0.0
+        s = sets[r["set"]]
+        assert s["kind"] == "reps" and r["side"] == s["side"]
+        assert s["start_s"] - 1e-9 <= r["start_s"] and r["end_s"] <= s["end_s"] + 1e-9
+    for a, b in itertools.pairwise(sets):
+        assert b["start_s"] - a["end_s"] >= 12.0
+
+
+def assert_holds_are_hold_sets(truth: dict[str, Any], no_hold_truth: dict[str, Any],
+                               longest_s: float) -> None:
+    """Every hold is a table-top reach set of its own, held 8 s to ``longest_s`` at a
+    force above the band's pre-tension, as often on each side; a session generated
+    without the hold exercise has none."""
+    holds = truth["holds"]
+    assert holds
+    for h in holds:
+        s = truth["sets"][h["set"]]
+        assert s["kind"] == "hold" and s["rep_count"] == 0
+        assert s["exercise"] == "table_top_reach"
+        assert not [r for r in truth["reps"] if r["set"] == h["set"]]
+        assert h["start_s"] < h["top_start_s"] < h["top_end_s"] < h["end_s"]
+        assert h["duration_s"] == pytest.approx(h["top_end_s"] - h["top_start_s"], abs=1e-9)
+        assert 8.0 <= h["duration_s"] < longest_s  # several breaths
+        assert s["start_s"] == h["start_s"] and s["end_s"] == h["end_s"]
+        assert h["mean_force_n"] > s["pre_tension_n"]
+    assert len(holds) == sum(s["kind"] == "hold" for s in truth["sets"])
+    sides = [h["side"] for h in holds]
+    assert sides.count("left") == sides.count("right")
+    assert not no_hold_truth["holds"]
+    assert all(s["kind"] == "reps" for s in no_hold_truth["sets"])
+
+
+def assert_time_axis(g: Any, rate: float, *, jitter_sd_min: float, rate_tol: float,
+                     minutes: tuple[float, float]) -> None:
+    """Float64 samples of one length, stamps strictly increasing, as many as the rate
+    gives over the span with the lost ones, irregular (standard deviation of the regular
+    intervals over ``jitter_sd_min``) around the nominal period (within ``rate_tol``),
+    a session ``minutes`` long, force finite."""
+    t = g.time_s
+    dt = np.diff(t)
+    assert t.dtype == np.float64 and g.force_n.dtype == np.float64
+    assert len(t) == len(g.force_n)
+    if g.stretch_mm is not None:
+        assert len(g.stretch_mm) == len(t)
+    assert np.all(dt > 0.0)
+    span = t[-1] - t[0]
+    lost = sum(gap["samples"] for gap in g.truth["gaps"])
+    assert abs(span * rate / (len(t) - 1 + lost) - 1.0) < 2e-3
+    regular = dt[dt < 1.5 / rate]
+    assert np.std(regular) > jitter_sd_min
+    assert abs(np.median(regular) * rate - 1.0) < rate_tol
+    assert minutes[0] < span / 60.0 < minutes[1]
+    assert np.all(np.isfinite(g.force_n))
+
+
+def cached_generator(module: Any) -> Callable[..., Any]:
+    """``generate`` of a model with the knobs its tests turn (``GenConfig.extra``'s
+    ``clean``, ``still`` and ``ideal_band``, the hold exercise, stretch, the axis
+    offset), each recording generated once per test session."""
+
+    @lru_cache(maxsize=64)
+    def gen(seed: int, rate: float = 50.0, clean: bool = False, hold: bool | None = None,
+            stretch: bool | None = None, still: bool = False, ideal: bool = False,
+            offset: float | None = None) -> Any:
+        extra: dict[str, Any] = {}
+        if clean:
+            extra["clean"] = True
+        if still:
+            extra["still"] = True
+        if ideal:
+            extra["ideal_band"] = True
+        cfg = module.GenConfig(rate_hz=rate, hold_exercise=hold, has_stretch=stretch,
+                               time_offset_s=offset, extra=extra)
+        return module.generate(seed, cfg)
+
+    return gen
+
+
+def reps_of(truth: dict[str, Any], set_index: int) -> list[dict[str, Any]]:
+    return [r for r in truth["reps"] if r["set"] == set_index]
+
+
+def outliers(f: np.ndarray, thr: float) -> int:
+    """Samples far from both neighbours."""
+    jump = np.minimum(np.abs(f[1:-1] - f[:-2]), np.abs(f[1:-1] - f[2:]))
+    return int(np.sum(jump > thr))
+
+
+def quiet_mask(g: Any, margin: float = 2.0) -> np.ndarray:
+    """Samples more than ``margin`` from every set and fidget."""
+    quiet = np.ones(len(g.time_s), dtype=bool)
+    for x in g.truth["sets"] + g.truth["fidgets"]:
+        quiet &= (g.time_s < x["start_s"] - margin) | (g.time_s > x["end_s"] + margin)
+    return quiet
