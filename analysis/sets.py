@@ -206,6 +206,14 @@ JERK_RISE_S = 0.45
 # has fewer than two reps; the seventh's turns in the rest are single pulls as large as
 # its reps).
 MIN_SET_REPS = 2
+# After a set's last rep, turning over, untwisting the band or a child pulling it were
+# taken in as its last reps (the tenth model; taps and re-seats in others). A tail of at
+# most 2 full reps after a gap this much longer than the set's median gap, whose first
+# movement takes or rises UNLIKE_RATIO times shorter or longer than the set's reps, is
+# not the set's: such tails on the dev seeds of ten models held 70 false reps and 13
+# true ones (a rest-pause before the last reps of a set to failure is alike).
+RHYTHM_BREAK_S = 3.0
+UNLIKE_RATIO = 1.8
 # A "set" of at most FEW_MOVEMENTS movements that follow each other on median this long
 # after the one before is pulls in the rest, not reps (true sets of 2-4 reps in ten models:
 # 2.5 s apart at most; the tenth model's pairs of pulls by a pet, a child or the phone:
@@ -378,6 +386,30 @@ def _without_edge_pulls(kept: list[tuple[Movement, bool]]) -> list[tuple[Movemen
     while b > a and kept[b - 1][0].duration_s < limit:
         b -= 1
     return kept[a:b]
+
+
+def _without_late_strays(kept: list[tuple[Movement, bool]]) -> list[tuple[Movement, bool]]:
+    """``kept`` less its tail after its last break of rhythm (a gap ``RHYTHM_BREAK_S``
+    over the set's median gap, after at least ``FEW_MOVEMENTS`` movements) when that
+    tail has at most 2 full reps and its first movement takes or rises unlike the set's
+    full reps (``UNLIKE_RATIO`` or more off their median either way)."""
+    full = [m for m, partial in kept if not partial]
+    if len(full) < FEW_MOVEMENTS or len(kept) <= FEW_MOVEMENTS:
+        return kept
+    gaps = np.array([b.start_s - a.end_s for (a, _), (b, _) in pairwise(kept)])
+    breaks = np.flatnonzero(gaps - median(gaps) > RHYTHM_BREAK_S)
+    if not len(breaks):
+        return kept
+    k = int(breaks[-1]) + 1
+    tail = kept[k:]
+    if k < FEW_MOVEMENTS or sum(not partial for _, partial in tail) > 2:
+        return kept
+    first = tail[0][0]
+    took = median(np.array([m.duration_s for m in full]))
+    rise = median(np.array([m.concentric_s for m in full]))
+    off = max(abs(math.log(max(first.duration_s, 1e-3) / took)),
+              abs(math.log(max(first.concentric_s, 1e-3) / rise)))
+    return kept[:k] if off >= math.log(UNLIKE_RATIO) else kept
 
 
 def _without_stray_tail(kept: list[tuple[Movement, bool]]) -> list[tuple[Movement, bool]]:
@@ -848,7 +880,7 @@ class SetBuilder:
                 # most 2.2 s before it; the eighth's taps and re-seats: 2.5-5 s).
                 continue
             kept.append((m, ratio < PARTIAL_FRACTION))
-        kept = _without_stray_tail(_without_edge_pulls(kept))
+        kept = _without_late_strays(_without_stray_tail(_without_edge_pulls(kept)))
         if ((sum(not partial for _, partial in kept) < MIN_SET_REPS
              and len(kept) < FEW_MOVEMENTS)
                 or all(m.duration_s < FIDGET_MAX_S for m, _ in kept)):
