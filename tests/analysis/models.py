@@ -30,6 +30,7 @@ from tests.analysis import (
     gen_model_h,
     gen_model_i,
     gen_model_j,
+    gen_model_k,
 )
 
 RATE_RANGE_HZ = (20.0, 200.0)
@@ -57,6 +58,7 @@ GENERATORS: dict[str, tuple[str, ModuleType]] = {
     "eighth": ("eighth generator (tests/analysis/gen_model_h.py)", gen_model_h),
     "ninth": ("ninth generator (tests/analysis/gen_model_i.py)", gen_model_i),
     "tenth": ("tenth generator (tests/analysis/gen_model_j.py)", gen_model_j),
+    "eleventh": ("eleventh generator (tests/analysis/gen_model_k.py)", gen_model_k),
 }
 SIM_TITLE = "simulator (firmware_sim)"
 NAMES: tuple[str, ...] = ("sim", *GENERATORS)
