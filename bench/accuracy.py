@@ -1,6 +1,6 @@
 """Accuracy of bandsense's analysis against ground truth, beside a plain find_peaks baseline.
 
-Recordings come from ten models (``tests/analysis/models.py`` lists them):
+Recordings come from eleven models (``tests/analysis/models.py`` lists them):
 
 - the simulator (``firmware_sim.record``): all built-in scenarios, rates 20..200 Hz,
   every fault the scenarios enable, written to CSV and read back through the CLI's parser;
@@ -43,6 +43,11 @@ Recordings come from ten models (``tests/analysis/models.py`` lists them):
   capacitive force pad (touches, timeouts, printed decimals), magnetometer stretch, a
   serial Bluetooth link stamped by a delay-locked loop, and new fidgets (a pet, a child,
   the phone on the sensor, getting up, untwisting the band).
+- an eleventh generator (``tests/analysis/gen_model_k.py``), also written without looking
+  at the analysis (round 15): VITE neural-circuit phases, Banister fatigue, pyramids and
+  warm-up sets, a van der Waals band with fractional-Zener viscoelasticity, a piezo film
+  behind a charge amplifier, a fibre Bragg grating for the stretch, a USB-serial logger,
+  and new fidgets (re-tying the band, a partner, rolling on a ball, a sneeze).
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
