@@ -206,6 +206,14 @@ JERK_RISE_S = 0.45
 # has fewer than two reps; the seventh's turns in the rest are single pulls as large as
 # its reps).
 MIN_SET_REPS = 2
+# A light "set" (typical range under OSCILLATION_FRACTION of the sets before) whose
+# movements follow each other back to back (median gap under OSCILLATION_S) without a
+# pause at the top (median under OSCILLATION_S) is the band rocking or swaying (rolling
+# the glute on a ball, a leg swinging: the eleventh and fourth models), not reps: true
+# sets that light in eleven models rest between reps or pause at the top (median gap or
+# pause 0.18 s or more, but one at 0.10 s pause with 0.68 s gaps).
+OSCILLATION_FRACTION = 0.25
+OSCILLATION_S = 0.1
 # After a set's last rep, turning over, untwisting the band or a child pulling it were
 # taken in as its last reps (the tenth model; taps and re-seats in others). A tail of at
 # most 2 full reps after a gap this much longer than the set's median gap, whose first
@@ -451,6 +459,17 @@ def _quick(mv: list[Movement], typ: float) -> bool:
     """The full movements rise to their top in under ``QUICK_RISE_S`` on median."""
     d = np.array([m.concentric_s for m in _full(mv, typ)])
     return bool(len(d) and median(d) < QUICK_RISE_S)
+
+
+def _oscillating(mv: list[Movement], typ: float) -> bool:
+    """The full movements follow each other back to back and turn at the top without a
+    pause (both medians under ``OSCILLATION_S``): an oscillation, not reps."""
+    full = _full(mv, typ)
+    if len(full) < 2:
+        return False
+    gaps = np.array([b.start_s - a.end_s for a, b in pairwise(mv)])
+    pauses = np.array([m.pause_s for m in full])
+    return bool(median(gaps) < OSCILLATION_S and median(pauses) < OSCILLATION_S)
 
 
 def _far_apart(mv: list[Movement]) -> bool:
@@ -920,7 +939,8 @@ class SetBuilder:
                         and (typ < BRIEF_SET_FRACTION * ref_hi or n_full < FEW_MOVEMENTS)
                         and _brief(mv, typ))
                     or (n_full < FEW_MOVEMENTS and _unalike(mv, typ))
-                    or (n_full <= QUICK_SET_MAX_REPS and _quick(mv, typ)))
+                    or (n_full <= QUICK_SET_MAX_REPS and _quick(mv, typ))
+                    or (typ < OSCILLATION_FRACTION * ref and _oscillating(mv, typ)))
 
     def _hold_set(self, m: Movement) -> ClosedSet:
         idx = self.next_set
