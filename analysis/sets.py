@@ -315,6 +315,11 @@ def _lets_go(m: Movement, before: list[Movement]) -> bool:
             and _follows(m, before))
 
 
+def _gaps(mv: list[Movement]) -> np.ndarray:
+    """Time from the end of each movement to the start of the next."""
+    return np.array([b.start_s - a.end_s for a, b in pairwise(mv)])
+
+
 def _in_rhythm(mv: list[Movement], typ: float) -> bool:
     """The first of ``mv`` is followed by the set's reps as they follow each other: the
     next four are full reps that come back to their rest, the first's gap to them is at
@@ -326,7 +331,7 @@ def _in_rhythm(mv: list[Movement], typ: float) -> bool:
     if len(nxt) < 4 or any(m.range_n < PARTIAL_FRACTION * typ
                            or moves_the_rest(m, REWRAP_SHIFT_FRACTION) for m in nxt):
         return False
-    gaps = np.array([b.start_s - a.end_s for a, b in pairwise(nxt)])
+    gaps = _gaps(nxt)
     took = median(np.array([m.duration_s for m in nxt]))
     return bool(nxt[0].start_s - mv[0].end_s <= median(gaps) + RHYTHM_SLACK_S
                 and mv[0].duration_s <= RHYTHM_DURATION_RATIO * took)
@@ -404,7 +409,7 @@ def _without_late_strays(kept: list[tuple[Movement, bool]]) -> list[tuple[Moveme
     full = [m for m, partial in kept if not partial]
     if len(full) < FEW_MOVEMENTS or len(kept) <= FEW_MOVEMENTS:
         return kept
-    gaps = np.array([b.start_s - a.end_s for (a, _), (b, _) in pairwise(kept)])
+    gaps = _gaps([m for m, _ in kept])
     breaks = np.flatnonzero(gaps - median(gaps) > RHYTHM_BREAK_S)
     if not len(breaks):
         return kept
@@ -467,7 +472,7 @@ def _oscillating(mv: list[Movement], typ: float) -> bool:
     full = _full(mv, typ)
     if len(full) < 2:
         return False
-    gaps = np.array([b.start_s - a.end_s for a, b in pairwise(mv)])
+    gaps = _gaps(mv)
     pauses = np.array([m.pause_s for m in full])
     return bool(median(gaps) < OSCILLATION_S and median(pauses) < OSCILLATION_S)
 
@@ -475,7 +480,7 @@ def _oscillating(mv: list[Movement], typ: float) -> bool:
 def _far_apart(mv: list[Movement]) -> bool:
     """The movements follow each other on median ``SMALL_SET_GAP_S`` or more after the
     end of the one before (see there)."""
-    gaps = np.array([b.start_s - a.end_s for a, b in pairwise(mv)])
+    gaps = _gaps(mv)
     return bool(len(gaps) and median(gaps) >= SMALL_SET_GAP_S)
 
 
