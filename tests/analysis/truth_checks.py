@@ -193,3 +193,12 @@ def quiet_mask(g: Any, margin: float = 2.0) -> np.ndarray:
     for x in g.truth["sets"] + g.truth["fidgets"]:
         quiet &= (g.time_s < x["start_s"] - margin) | (g.time_s > x["end_s"] + margin)
     return quiet
+
+
+def assert_sets_where_the_clean_recording_has_them(g: Any, clean: Any, tol_s: float) -> None:
+    """The faulty recording of a session puts its sets within ``tol_s`` of where the clean
+    recording of the same session has them (the truth follows the recorded time axis),
+    inside the recording."""
+    for s, sc in zip(g.truth["sets"], clean.truth["sets"], strict=True):
+        assert abs(s["start_s"] - sc["start_s"]) < tol_s
+        assert g.time_s[0] <= s["start_s"] <= g.time_s[-1]
