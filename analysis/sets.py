@@ -214,6 +214,15 @@ MIN_SET_REPS = 2
 # pause 0.18 s or more, but one at 0.10 s pause with 0.68 s gaps).
 OSCILLATION_FRACTION = 0.25
 OSCILLATION_S = 0.1
+# Inside a set, OSCILLATION_RUN or more partial-sized movements in a row that follow each
+# other back to back (median gap under OSCILLATION_S) and hardly pause at the top (median
+# under OSCILLATION_RUN_PAUSE_S: a slow cosine's round top is timed as a pause of 0.1-0.3 s)
+# are the band rocking in the rest next to the set (rolling on a ball after it, or between
+# two sets that it then joined), not attempts: true runs of 3-4 partial reps in eleven
+# models rest between them (median gap 0.34 s or more). Runs of 3 are left: failed
+# attempts cut close together can overlap (third model seed 3022).
+OSCILLATION_RUN = 4
+OSCILLATION_RUN_PAUSE_S = 0.3
 # After a set's last rep, turning over, untwisting the band or a child pulling it were
 # taken in as its last reps (the tenth model; taps and re-seats in others). A tail of at
 # most 2 full reps after a gap this much longer than the set's median gap, whose first
@@ -475,6 +484,28 @@ def _oscillating(mv: list[Movement], typ: float) -> bool:
     gaps = _gaps(mv)
     pauses = np.array([m.pause_s for m in full])
     return bool(median(gaps) < OSCILLATION_S and median(pauses) < OSCILLATION_S)
+
+
+def _oscillation_run(mv: list[Movement]) -> tuple[int, int] | None:
+    """The first run ``mv[i:j]`` of at least ``OSCILLATION_RUN`` partial-sized movements
+    (by force range, against the typical range of ``mv``) that follow each other back to
+    back without a pause at the top (see ``OSCILLATION_RUN``)."""
+    typ = typical_range(np.array([m.range_n for m in mv]))
+    small = np.array([m.range_n < PARTIAL_FRACTION * typ for m in mv])
+    i = 0
+    while i < len(mv):
+        if not small[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(mv) and small[j]:
+            j += 1
+        run = mv[i:j]
+        if (len(run) >= OSCILLATION_RUN and median(_gaps(run)) < OSCILLATION_S
+                and median(np.array([m.pause_s for m in run])) < OSCILLATION_RUN_PAUSE_S):
+            return i, j
+        i = j
+    return None
 
 
 def _far_apart(mv: list[Movement]) -> bool:
@@ -865,6 +896,14 @@ class SetBuilder:
                     mv[0].top_mean_n - after < HOLD_RETURN_FRACTION * mv[0].range_n):
                 return []
             return [self._hold_set(mv[0])]
+        run = _oscillation_run(mv) if len(mv) > OSCILLATION_RUN else None
+        if run is not None:
+            # The band rocking next to a set: the movements on each side of it are judged
+            # as sets of their own.
+            self.open = mv[:run[0]]
+            closed = self.close()
+            self.open = mv[run[1]:]
+            return closed + self.close()
         r0 = np.array([m.range_n for m in mv])
         if np.sum(r0 >= PARTIAL_FRACTION * typical_range(r0)) < FEW_MOVEMENTS:
             # A few movements that leave the band at another rest level: it was put on

@@ -1062,3 +1062,40 @@ def test_rocking_in_the_rest_is_not_a_light_set() -> None:
                       if any(a <= s.start_s and s.end_s <= b for a, b in rocking)]
         assert not on_rocking, (seed, on_rocking)
         assert len(result.sets) == len(g.truth["sets"])
+
+
+def _rocking(t: np.ndarray, at: float, seconds: float, hz: float, size: float) -> np.ndarray:
+    """A band rocked from its rest (rolling on a ball): a raised cosine, whole cycles."""
+    u = t - at
+    cycles = np.floor(seconds * hz) / hz
+    on = (u >= 0.0) & (u <= cycles)
+    return np.where(on, size * 0.5 * (1.0 - np.cos(2 * np.pi * hz * u)), 0.0)
+
+
+def test_rocking_between_two_sets_neither_joins_them_nor_adds_reps() -> None:
+    # gen_model_k (the eleventh model) seeds 7009, 3000, 3021: rolling on a ball 4 s after
+    # a set and until 5 s before the next, at under half the reps' range, back to back
+    # and turning without a pause, kept the rest from ever starting: the two sets were one
+    # with 6 "partial reps" in it, or the rocking trailed a set as partial reps.
+    t, f = _session(200.0, 67)
+    f += _set(t, 3.0, 8, 10.0)  # ends at 37.9 s
+    f += _rocking(t, 42.0, 14.0, 0.4, 3.5)  # 5 cycles, to 54.5 s
+    f += _set(t, 59.5, 8, 10.0)  # ends at 94.4 s
+    f += _rocking(t, 97.0, 12.0, 0.5, 3.5)  # 6 cycles after the last set
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("reps", 8)], result.sets
+    assert not any(r.partial for r in result.reps)
+
+
+def test_failed_attempts_resting_between_them_stay_partial_reps() -> None:
+    # The other side of the rule above: four failed attempts at the end of a set, each
+    # back at rest 0.6 s before the next (true runs of partial reps in eleven models rest
+    # 0.34 s or more between them), are the set's partial reps.
+    t, f = _session(120.0, 68)
+    f += _set(t, 3.0, 8, 10.0)  # ends at 37.9 s
+    f += sum((3.0 * _bump(t, 38.9 + 2.6 * k, 0.9, 0.1, 1.0) for k in range(4)),
+             np.zeros_like(t))
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8)], result.sets
+    assert sum(r.partial for r in result.reps) == 4
+
