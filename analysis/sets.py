@@ -231,6 +231,15 @@ OSCILLATION_RUN_PAUSE_S = 0.3
 # true ones (a rest-pause before the last reps of a set to failure is alike).
 RHYTHM_BREAK_S = 3.0
 UNLIKE_RATIO = 1.8
+# A full movement at either end of a set, more than STRAY_EDGE_GAP_S further from the
+# next than the set's median gap, that takes STRAY_EDGE_DURATION_RATIO times longer or
+# shorter than the set's full reps, or peaks STRAY_EDGE_PEAK_RATIO times higher or lower,
+# is a pull in the rest next to the set (a partner checking the band, turning over), not
+# its first or last rep: such edges on the dev seeds of eleven models were 103 false reps
+# and 1 true one (a true first or last rep that far off the set's rhythm is like its reps).
+STRAY_EDGE_GAP_S = 2.5
+STRAY_EDGE_DURATION_RATIO = 1.25
+STRAY_EDGE_PEAK_RATIO = 1.15
 # A "set" of at most FEW_MOVEMENTS movements that follow each other on median this long
 # after the one before is pulls in the rest, not reps (true sets of 2-4 reps in ten models:
 # 2.5 s apart at most; the tenth model's pairs of pulls by a pet, a child or the phone:
@@ -432,6 +441,32 @@ def _without_late_strays(kept: list[tuple[Movement, bool]]) -> list[tuple[Moveme
     off = max(abs(math.log(max(first.duration_s, 1e-3) / took)),
               abs(math.log(max(first.concentric_s, 1e-3) / rise)))
     return kept[:k] if off >= math.log(UNLIKE_RATIO) else kept
+
+
+def _without_stray_edges(kept: list[tuple[Movement, bool]]) -> list[tuple[Movement, bool]]:
+    """``kept`` less a full movement at its start or end that is off the set's rhythm and
+    unlike its full reps (see ``STRAY_EDGE_GAP_S``; at least ``FEW_MOVEMENTS`` other
+    full reps to judge by)."""
+    full = [m for m, partial in kept if not partial]
+    if len(full) <= FEW_MOVEMENTS:
+        return kept
+    took = median(np.array([m.duration_s for m in full]))
+    peak = median(np.array([m.peak_force_n for m in full]))
+
+    def unlike(m: Movement) -> bool:
+        return (abs(math.log(max(m.duration_s, 1e-3) / took))
+                > math.log(STRAY_EDGE_DURATION_RATIO)
+                or abs(math.log(max(m.peak_force_n, 1e-6) / max(peak, 1e-6)))
+                > math.log(STRAY_EDGE_PEAK_RATIO))
+
+    gaps = _gaps([m for m, _ in kept])
+    a, b = 0, len(kept)
+    if not kept[0][1] and gaps[0] - median(gaps[1:]) > STRAY_EDGE_GAP_S and unlike(kept[0][0]):
+        a = 1
+    if (not kept[-1][1] and gaps[-1] - median(gaps[:-1]) > STRAY_EDGE_GAP_S
+            and unlike(kept[-1][0])):
+        b -= 1
+    return kept[a:b]
 
 
 def _without_stray_tail(kept: list[tuple[Movement, bool]]) -> list[tuple[Movement, bool]]:
@@ -943,7 +978,8 @@ class SetBuilder:
                 # most 2.2 s before it; the eighth's taps and re-seats: 2.5-5 s).
                 continue
             kept.append((m, ratio < PARTIAL_FRACTION))
-        kept = _without_late_strays(_without_stray_tail(_without_edge_pulls(kept)))
+        kept = _without_stray_edges(
+            _without_late_strays(_without_stray_tail(_without_edge_pulls(kept))))
         if ((sum(not partial for _, partial in kept) < MIN_SET_REPS
              and len(kept) < FEW_MOVEMENTS)
                 or all(m.duration_s < FIDGET_MAX_S for m, _ in kept)):

@@ -1099,3 +1099,17 @@ def test_failed_attempts_resting_between_them_stay_partial_reps() -> None:
     assert _counts(result) == [("reps", 8)], result.sets
     assert sum(r.partial for r in result.reps) == 4
 
+
+def test_a_pull_off_the_sets_rhythm_at_its_edge_is_not_a_rep() -> None:
+    # gen_model_k (the eleventh model): a partner checking the band 4-5 s before or after
+    # a set, one pull 30% harder than the reps and held, was read as the set's first or
+    # last rep (dev seeds of eleven models: 103 such edges false, 1 true).
+    t, f = _session(160.0, 69)
+    f += 13.0 * _bump(t, 2.0, 1.4, 1.5, 1.0)  # ends at 5.9 s
+    f += _set(t, 10.5, 8, 10.0)  # 1.1 s between reps; ends at 45.4 s
+    f += _set(t, 90.0, 8, 10.0)  # ends at 124.9 s
+    f += 13.0 * _bump(t, 129.5, 1.4, 1.5, 1.0)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("reps", 8)], result.sets
+    assert len(result.reps) == 16
+
