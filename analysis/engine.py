@@ -128,6 +128,7 @@ class Engine:
             mv, closed = self._run_window(start, self._buf0 + len(self._t), det._rest, final=True)
             new_mv += mv
         closed += self._take(self.sets.close())
+        closed += self._take(self.sets.flush())
         return new_mv, closed
 
     # -- internals -------------------------------------------------------------------

@@ -7,7 +7,9 @@
   flag and ``index`` are provisional: they are judged against the set so far;
 - at the end of a set (``SET_GAP_S`` of rest, or a hold starting): the ``SetSummary``,
   the ``Hold`` for a hold set, and the final version of every rep of the set whose
-  provisional version differed (same ``index`` -> replace);
+  provisional version differed (same ``index`` -> replace); a session's first set that
+  moves like rocking comes with the next set instead, or never (see
+  ``analysis.sets.FIRST_OSCILLATION_FRACTION``);
 - one ``LiveState`` per batch: phase, reps of the current set, time at the top so far.
 
 ``finish()`` ends the session and returns its last events; ``summary()`` then returns

@@ -215,6 +215,13 @@ MIN_SET_REPS = 2
 # before, from the true sets that light: they rest between reps or pause at the top).
 OSCILLATION_FRACTION = 0.45
 OSCILLATION_S = 0.1
+# Rocking before the session's first set (rolling on a ball to warm up: the eleventh
+# model) has no set before it to be judged against: a first set of reps that moves like
+# rocking is held back until the next set of reps, and dropped if its typical range is
+# under FIRST_OSCILLATION_FRACTION of that set's. Such first "sets" on the dev seeds of
+# eleven models: the false ones at 0.04-0.28 of the next set, the true ones at 0.90 and
+# more. A hold next, or the end of the session, accepts it. Its SetSummary comes late.
+FIRST_OSCILLATION_FRACTION = 0.45
 # Inside a set, OSCILLATION_RUN or more partial-sized movements in a row that follow each
 # other back to back (median gap under OSCILLATION_S) and hardly pause at the top (median
 # under OSCILLATION_RUN_PAUSE_S: a slow cosine's round top is timed as a pause of 0.1-0.3 s)
@@ -671,6 +678,9 @@ class SetBuilder:
     _let_down: tuple[float, float] | None = field(default=None, repr=False)
     # Where the stream had no samples (filled in by the engine; see DataGaps).
     gaps: DataGaps = field(default_factory=DataGaps)
+    # The session's first set of reps when it rocks (see FIRST_OSCILLATION_FRACTION): its
+    # movements and typical range, until the next set decides.
+    _pending: tuple[list[tuple[Movement, bool]], float] | None = field(default=None, repr=False)
 
     def should_close(self, m: Movement) -> bool:
         if not self.open:
@@ -722,7 +732,7 @@ class SetBuilder:
         was lost to the last set alone)."""
         ref = self.reference_range()
         return ref is not None and m.range_n < HOLD_MIN_FRACTION * min(
-            ref, self.accepted_ranges[-1])
+            ref, self._last_range())
 
     def _back_to_rest(self, m: Movement) -> bool:
         """``m`` rose from well below the rest seen before it back to that rest (see
@@ -888,7 +898,19 @@ class SetBuilder:
         return None if typ is None or m.range_mm is None else m.range_mm / typ
 
     def reference_range(self) -> float | None:
-        return median(np.asarray(self.accepted_ranges)) if self.accepted_ranges else None
+        """Median typical range of the sets accepted so far; before any, that of the set
+        held back (see ``FIRST_OSCILLATION_FRACTION``), which the next ones are judged
+        against as if it had been accepted."""
+        if self.accepted_ranges:
+            return median(np.asarray(self.accepted_ranges))
+        return self._pending[1] if self._pending is not None else None
+
+    def _last_range(self) -> float:
+        """Typical range of the last set accepted (or held back); only with a reference."""
+        if self.accepted_ranges:
+            return self.accepted_ranges[-1]
+        assert self._pending is not None
+        return self._pending[1]
 
     def provisional_partial(self, m: Movement) -> bool | None:
         """Classification of ``m`` with what is known now (None: looks like fidgeting)."""
@@ -931,7 +953,7 @@ class SetBuilder:
             if after is not None and (
                     mv[0].top_mean_n - after < HOLD_RETURN_FRACTION * mv[0].range_n):
                 return []
-            return [self._hold_set(mv[0])]
+            return [*self._resolve_pending(None), self._hold_set(mv[0])]
         run = _oscillation_run(mv) if len(mv) > OSCILLATION_RUN else None
         if run is not None:
             # The band rocking next to a set: the movements on each side of it are judged
@@ -985,12 +1007,38 @@ class SetBuilder:
              and len(kept) < FEW_MOVEMENTS)
                 or all(m.duration_s < FIDGET_MAX_S for m, _ in kept)):
             return []
+        if (not self.accepted_ranges and self._pending is None
+                and _oscillating([m for m, _ in kept], typ)):
+            # Rocking before the session's first set has nothing to be judged against
+            # (see FIRST_OSCILLATION_FRACTION): the next set of reps decides.
+            self._pending = (kept, typ)
+            return []
+        # In time order: the set held back, if accepted, comes first.
+        return [*self._resolve_pending(typ), self._accept(kept, typ)]
+
+    def _accept(self, kept: list[tuple[Movement, bool]], typ: float) -> ClosedSet:
         self.accepted_ranges.append(typ)
         per_n = [m.range_mm / m.range_n for m, partial in kept
                  if not partial and m.range_mm is not None and m.range_n > 0]
         if per_n:
             self._mm_per_n.append(median(np.array(per_n)))
-        return [self._rep_set(kept)]
+        return self._rep_set(kept)
+
+    def _resolve_pending(self, next_typ: float | None) -> list[ClosedSet]:
+        """The set held back by ``close`` (if any), now that the set after it (of typical
+        range ``next_typ``; None: a hold, or the end of the session) is known: dropped
+        when it is under ``FIRST_OSCILLATION_FRACTION`` of that, else accepted."""
+        if self._pending is None:
+            return []
+        kept, typ = self._pending
+        self._pending = None
+        if next_typ is not None and typ < FIRST_OSCILLATION_FRACTION * next_typ:
+            return []
+        return [self._accept(kept, typ)]
+
+    def flush(self) -> list[ClosedSet]:
+        """At the end of the session: the set still held back by ``close``, accepted."""
+        return self._resolve_pending(None)
 
     def _fidgeting(self, mv: list[Movement], ref: float) -> bool:
         """The movements of a closing set are fidgeting, judged against the sets
@@ -999,7 +1047,7 @@ class SetBuilder:
         typ = typical_range(ranges)
         # Another exercise may have a much smaller range than the previous ones: a small
         # set is fidgeting only if it is tiny, or small and unlike a set of reps.
-        ref_hi = max(ref, self.accepted_ranges[-1])
+        ref_hi = max(ref, self._last_range())
         n_full = int(np.sum(ranges >= PARTIAL_FRACTION * typ))
         # The level the band rested at before the first full movement: the last quiet
         # rest up to it (fidgets before a set may leave the band at another level).

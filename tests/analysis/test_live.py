@@ -80,3 +80,31 @@ def test_memory_is_bounded() -> None:
     # The buffer holds one window of activity (a hold is the longest), never the session.
     assert peak < 0.25 * len(s.time_s)
     assert peak < 200.0 * 60
+
+
+def test_live_confirms_a_held_back_first_set_late_and_equals_offline() -> None:
+    # A first set that moves like rocking is held back until the next set of reps (see
+    # analysis.sets.FIRST_OSCILLATION_FRACTION): live, its summary comes with the next
+    # set's, in set order, and the session equals the offline one.
+    from tests.analysis.test_rest_structure import _rocking, _session, _set
+
+    t, f = _session(160.0, 74)
+    f += _rocking(t, 3.0, 20.0, 0.5, 8.0)  # a first set of 10 back-to-back reps
+    f += _set(t, 60.0, 8, 12.0)
+    s = Sample("held back", t, f, None, {})
+    live, events = _feed_randomly(s, 75, 50)
+    offline = analyze(t, f)
+    assert live.summary() == offline
+    assert [(x.kind, x.rep_count) for x in offline.sets] == [("reps", 10), ("reps", 8)]
+    sets = [(pos, e) for pos, e in enumerate(events) if isinstance(e, SetSummary)]
+    assert [e.index for _, e in sets] == [0, 1]
+    # the first set's summary is not out before the second set's reps are
+    first_of_second = min(pos for pos, e in enumerate(events)
+                          if isinstance(e, Rep) and e.start_s >= 59.0)
+    assert sets[0][0] > first_of_second
+    # every final rep of both sets was sent (the held-back set's reps were provisional)
+    last: dict[int, Rep] = {}
+    for e in events:
+        if isinstance(e, Rep):
+            last[e.index] = e
+    assert [r.model_copy(update={"band_id": None}) for r in last.values()] == offline.reps

@@ -1125,3 +1125,30 @@ def test_rocking_at_a_third_of_the_sets_is_no_set() -> None:
     f += _set(t, 100.0, 8, 10.0)
     result = analyze(t, f)
     assert _counts(result) == [("reps", 8), ("reps", 8)], result.sets
+
+
+def test_rocking_before_the_first_set_is_no_set() -> None:
+    # gen_model_k seeds 7020, 7036, 9017: rolling on a ball right before the session's
+    # first set was a first "set" of 10-13 alike reps, with no set before it to be judged
+    # against. Held back until the next set of reps: at under 0.45 of it, dropped.
+    t, f = _session(160.0, 71)
+    f += _rocking(t, 2.0, 16.0, 0.5, 3.0)  # 8 cycles, to 18 s
+    f += _set(t, 22.0, 8, 10.0)
+    f += _set(t, 100.0, 8, 10.0)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("reps", 8)], result.sets
+    assert result.sets[0].start_s > 21.0
+
+
+def test_a_first_set_that_never_pauses_is_kept() -> None:
+    # The other side: a first set of quick back-to-back reps without a pause (side-lying
+    # hip rotation to failure), then heavier sets, then a hold; and one alone in its
+    # session (the end of the session accepts it).
+    t, f = _session(260.0, 72)
+    f += _rocking(t, 3.0, 20.0, 0.5, 8.0)  # 10 reps back to back, 8 N
+    f += _set(t, 60.0, 8, 12.0)
+    f += 12.0 * _bump(t, 180.0, 2.0, 30.0, 2.0)
+    assert _counts(analyze(t, f)) == [("reps", 10), ("reps", 8), ("hold", 0)]
+    t, f = _session(60.0, 73)
+    f += _rocking(t, 3.0, 20.0, 0.5, 8.0)
+    assert _counts(analyze(t, f)) == [("reps", 10)]
