@@ -31,6 +31,7 @@ from tests.analysis import (
     gen_model_i,
     gen_model_j,
     gen_model_k,
+    gen_model_l,
 )
 
 RATE_RANGE_HZ = (20.0, 200.0)
@@ -59,6 +60,7 @@ GENERATORS: dict[str, tuple[str, ModuleType]] = {
     "ninth": ("ninth generator (tests/analysis/gen_model_i.py)", gen_model_i),
     "tenth": ("tenth generator (tests/analysis/gen_model_j.py)", gen_model_j),
     "eleventh": ("eleventh generator (tests/analysis/gen_model_k.py)", gen_model_k),
+    "twelfth": ("twelfth generator (tests/analysis/gen_model_l.py)", gen_model_l),
 }
 SIM_TITLE = "simulator (firmware_sim)"
 NAMES: tuple[str, ...] = ("sim", *GENERATORS)
