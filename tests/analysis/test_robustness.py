@@ -164,3 +164,30 @@ def test_only_brief_excursions_off_a_raised_plateau_are_flattened() -> None:
                  base + bump(15.0, 2.0, 3.0),  # a breath on a hold: force, not a blip
                  base + 3.0 * np.clip(tg - 15.0, 0.0, 0.3) / 0.3):  # a step: a new level
         assert np.array_equal(flattened(kept), kept)
+
+
+def test_readings_pinned_at_a_rail_for_a_moment_hide_no_set() -> None:
+    # gen_model_l (the twelfth model) seed 3016: phone flashes into its optical load cell
+    # pin the reading at -32 N for 0.05-0.35 s (6-8 samples at 25 Hz). As the window's
+    # floor they hid two whole sets of reps (10 N on a 10.7 N rest) and a hold.
+    rng = np.random.default_rng(76)
+    t = np.arange(0.0, 160.0, 1.0 / 25.0) + rng.uniform(0.0, 0.004, 4000)
+
+    def bump(at: float) -> np.ndarray:
+        u = np.clip((t - at) / 1.3, 0.0, 1.0)
+        d = np.clip((t - at - 1.9) / 1.5, 0.0, 1.0)
+        out: np.ndarray = u * u * (3 - 2 * u) - d * d * (3 - 2 * d)
+        return out
+
+    f = 10.7 + 0.05 * rng.normal(size=len(t))
+    for first in (20.0, 100.0):
+        f += sum((10.0 * bump(first + 4.0 * k) for k in range(8)), np.zeros_like(t))
+    # In rests, on a top, at a set's start. (Two of 0.25 s or more in one set can still
+    # cut it: the detector takes such a flat low for a rest, see docs/analysis.md,
+    # Limitations.)
+    for at, n in ((8.0, 7), (29.3, 6), (70.0, 7), (110.0, 5)):
+        i = int(np.searchsorted(t, at))
+        f[i:i + n] = -32.2 + 0.04 * rng.normal(size=n)
+    result = analyze(t, f)
+    assert [(s.kind, s.rep_count) for s in result.sets] == [("reps", 8), ("reps", 8)], result.sets
+    assert all(abs(r.peak_force_n - 20.7) < 0.5 for r in result.reps), result.reps

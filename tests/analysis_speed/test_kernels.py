@@ -23,6 +23,7 @@ from analysis.filter_kernels import (
     peaks_by_prominence,
     peaks_with_prominences,
     prepare_window,
+    remove_dropouts,
     running_median,
     trailing_extreme,
 )
@@ -117,6 +118,36 @@ def test_despike_runs_removes_runs_of_up_to_four_samples_and_nothing_else(seed: 
     five = f.copy()
     five[200:205] = 60.0
     assert np.max(despike_runs(five, 4, 10.0, 0.3)) == 60.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_remove_dropouts_takes_brief_jumps_to_a_level_and_nothing_else(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 90.0, 1.0 / 25.0) + rng.uniform(0.0, 0.004, 2250)  # 25 Hz, jittered
+    # Reps of 0.8-1.5 s a phase, a band re-seated (a step) and a quick pull over 0.6 s.
+    clean = 5.0 + 10.0 * np.sin(np.pi * t / 4.0) ** 2 * (t < 40.0)
+    clean += 8.0 * (t > 60.0)
+    clean += 6.0 * np.exp(-0.5 * ((t - 50.0) / 0.15) ** 2)
+    f = clean + rng.normal(0.0, 0.05, len(t))
+    noisy = f.copy()
+    starts = [150, 420, 700, 1100, 1300, 1600, 1900, 2100]
+    for i in starts:
+        run = int(rng.integers(1, 9))  # up to 8 samples: 0.32 s
+        level = float(rng.choice([-32.0, -8.0, 60.0]))
+        noisy[i:i + run] = level + rng.normal(0.0, 0.5, run)
+        if rng.random() < 0.5:  # a two-sample edge each way (readings averaged)
+            noisy[i] = 0.5 * (noisy[i] + f[i])
+            noisy[i + run - 1] = 0.5 * (noisy[i + run - 1] + f[i + run - 1])
+    out = remove_dropouts(t, noisy, 0.4, 10.0, 0.3)
+    assert np.max(np.abs(out - clean)) < 1.0  # every dropout is gone ...
+    untouched = np.ones(len(t), dtype=bool)
+    for i in starts:
+        untouched[i - 1:i + 10] = False
+    np.testing.assert_array_equal(out[untouched], f[untouched])  # ... and nothing else
+    # A level held longer than 0.4 s is a level (the band dropped, put back on).
+    long = f.copy()
+    long[500:512] = -32.0
+    assert np.min(remove_dropouts(t, long, 0.4, 10.0, 0.3)) == -32.0
 
 
 def _reference_lowpass(x: np.ndarray, hz: float) -> np.ndarray:
