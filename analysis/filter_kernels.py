@@ -210,12 +210,22 @@ def despike_runs(x: np.ndarray, max_run: int, factor: float, floor: float) -> np
 
 
 @njit(cache=True)
+def _back(dv: float, lead: float) -> bool:
+    """After a jump of ``lead``, a reading ``dv`` from the level before it is back: within
+    a quarter of the jump of that level, or past it by less than the jump (the signal
+    moved on meanwhile: a dropout over a rep's valley ends on the next rise)."""
+    r = dv / lead
+    return r < 0.25 and r > -1.0
+
+
+@njit(cache=True)
 def remove_dropouts(t: np.ndarray, x: np.ndarray, max_s: float, factor: float,
                     floor: float) -> np.ndarray:
     """Replace dropouts by the line between their neighbours: the reading leaves its level
     within 2 samples by more than ``factor`` robust sd of the sample-to-sample change (and
     than ``floor``), stays on the far side between half and twice that departure, and is
-    back within a quarter of it within 2 samples, all within ``max_s``.
+    back within 2 samples (see ``_back``: within a quarter of it, or past the level before
+    it by less than the departure, as the signal moved on meanwhile), all within ``max_s``.
 
     A sensor saturated for a moment (a flash of light into an optical load cell pinning
     its amplifier at a rail, a connector glitch: the twelfth model's readings at -32 N
@@ -249,11 +259,10 @@ def remove_dropouts(t: np.ndarray, x: np.ndarray, max_s: float, factor: float,
             j += 1
         end = -1
         if j < n and t[j] - t[i - 1] <= max_s:
-            if abs(x[j] - base) < 0.25 * abs(lead):
+            if _back(x[j] - base, lead):
                 end = j
             elif (j + 1 < n and t[j + 1] - t[i - 1] <= max_s
-                  and abs(x[j + 1] - base) < 0.25 * abs(lead)
-                  and (x[j] - base) * lead > 0.0):
+                  and _back(x[j + 1] - base, lead) and (x[j] - base) * lead > 0.0):
                 end = j + 1  # a two-sample edge back
         if end > 0:
             span = t[end] - t[i - 1]

@@ -144,6 +144,13 @@ def test_remove_dropouts_takes_brief_jumps_to_a_level_and_nothing_else(seed: int
     for i in starts:
         untouched[i - 1:i + 10] = False
     np.testing.assert_array_equal(out[untouched], f[untouched])  # ... and nothing else
+    # One over a rep's valley ends on the next rise, past the level before it.
+    rise = np.concatenate((np.full(200, 9.6), np.linspace(9.6, 60.0, 30)))
+    rise += rng.normal(0.0, 0.05, len(rise))
+    over = rise.copy()
+    over[199:205] = -9.5  # from the valley's last sample into the rise
+    fixed = remove_dropouts(t[:230], over, 0.4, 10.0, 0.3)
+    assert np.min(fixed) > 9.0 and np.all(np.diff(fixed[198:207]) > 0.0)
     # A level held longer than 0.4 s is a level (the band dropped, put back on).
     long = f.copy()
     long[500:512] = -32.0
