@@ -241,6 +241,13 @@ OSCILLATION_RUN_PAUSE_S = 0.3
 # true ones (a rest-pause before the last reps of a set to failure is alike).
 RHYTHM_BREAK_S = 3.0
 UNLIKE_RATIO = 1.8
+# A movement FOREIGN_GAP_S or more further than the median gap from the movements on both
+# sides, with FEW_MOVEMENTS full reps or more on each side, and unlike them (partial-sized
+# or UNLIKE_RATIO off their duration) is a fidget that joined two sets: a yawn or stretch
+# 3-4 s after a set and before the next kept the 7 s rest from ever coming (the twelfth
+# model). The set is split there (dev seeds of eleven models: +20 recording-points of sets
+# exact summed, twelfth 12.5 of them, none lost).
+FOREIGN_GAP_S = 2.0
 # A full movement at either end of a set, more than STRAY_EDGE_GAP_S further from the
 # next than the set's median gap, that takes STRAY_EDGE_DURATION_RATIO times longer or
 # shorter than the set's full reps, or peaks STRAY_EDGE_PEAK_RATIO times higher or lower,
@@ -550,6 +557,29 @@ def _oscillation_run(mv: list[Movement]) -> tuple[int, int] | None:
                 and median(np.array([m.pause_s for m in run])) < OSCILLATION_RUN_PAUSE_S):
             return i, j
         i = j
+    return None
+
+
+def _foreign_between(mv: list[Movement]) -> int | None:
+    """Index of a movement between two runs of at least ``FEW_MOVEMENTS`` full reps that is
+    off their rhythm on both sides (gaps ``RHYTHM_BREAK_S`` over the median gap) and unlike
+    them (partial-sized, or taking ``UNLIKE_RATIO`` times longer or shorter): a fidget in
+    the rest between two sets that it joined (see ``close``)."""
+    if len(mv) < 2 * FEW_MOVEMENTS + 1:
+        return None
+    typ = typical_range(np.array([m.range_n for m in mv]))
+    full = np.array([m.range_n >= PARTIAL_FRACTION * typ for m in mv])
+    gaps = _gaps(mv)
+    med = median(gaps)
+    took = median(np.array([m.duration_s for m, f in zip(mv, full, strict=True) if f]))
+    before = np.cumsum(full) - full  # full reps before each movement
+    after = int(np.sum(full)) - np.cumsum(full)
+    for k in range(1, len(mv) - 1):
+        if (before[k] >= FEW_MOVEMENTS and after[k] >= FEW_MOVEMENTS
+                and gaps[k - 1] - med > FOREIGN_GAP_S and gaps[k] - med > FOREIGN_GAP_S
+                and (not full[k] or abs(math.log(max(mv[k].duration_s, 1e-3) / took))
+                     >= math.log(UNLIKE_RATIO))):
+            return k
     return None
 
 
@@ -963,6 +993,13 @@ class SetBuilder:
             self.open = mv[:run[0]]
             closed = self.close()
             self.open = mv[run[1]:]
+            return closed + self.close()
+        k = _foreign_between(mv)
+        if k is not None:
+            # Two sets joined by a fidget in the rest between them: each judged alone.
+            self.open = mv[:k]
+            closed = self.close()
+            self.open = mv[k + 1:]
             return closed + self.close()
         r0 = np.array([m.range_n for m in mv])
         if np.sum(r0 >= PARTIAL_FRACTION * typical_range(r0)) < FEW_MOVEMENTS:

@@ -1152,3 +1152,16 @@ def test_a_first_set_that_never_pauses_is_kept() -> None:
     t, f = _session(60.0, 73)
     f += _rocking(t, 3.0, 20.0, 0.5, 8.0)
     assert _counts(analyze(t, f)) == [("reps", 10)]
+
+
+def test_a_fidget_filling_the_rest_does_not_join_two_sets() -> None:
+    # gen_model_l (the twelfth model) seeds 3034, 7012: a yawn or a stretch 3-3.5 s after
+    # a set and 4 s before the next (a slow 6 s pull at 40% of the reps' range) kept the
+    # 7 s rest from coming: one set of 21 with the yawn as a partial rep.
+    t, f = _session(160.0, 78)
+    f += _set(t, 3.0, 8, 10.0)  # 1.1 s between reps; ends at 37.9 s
+    f += 4.0 * _bump(t, 41.4, 2.5, 1.0, 2.5)  # 41.4-47.4 s
+    f += _set(t, 51.4, 8, 10.0)
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8), ("reps", 8)], result.sets
+    assert not any(r.partial for r in result.reps)
