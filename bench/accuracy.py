@@ -1,6 +1,6 @@
 """Accuracy of bandsense's analysis against ground truth, beside a plain find_peaks baseline.
 
-Recordings come from eleven models (``tests/analysis/models.py`` lists them):
+Recordings come from twelve models (``tests/analysis/models.py`` lists them):
 
 - the simulator (``firmware_sim.record``): all built-in scenarios, rates 20..200 Hz,
   every fault the scenarios enable, written to CSV and read back through the CLI's parser;
@@ -48,6 +48,12 @@ Recordings come from eleven models (``tests/analysis/models.py`` lists them):
   warm-up sets, a van der Waals band with fractional-Zener viscoelasticity, a piezo film
   behind a charge amplifier, a fibre Bragg grating for the stretch, a USB-serial logger,
   and new fidgets (re-tying the band, a partner, rolling on a ball, a sneeze).
+- a twelfth generator (``tests/analysis/gen_model_l.py``), also written without looking
+  at the analysis (round 16): tau-guided phases (Lee's tau-G), Bayesian reproduction of
+  prescribed tempos, two-tank fatigue, a Hart-Smith band with a Bergstrom-Boyce viscous
+  network, a fibre-optic microbend load cell (flashes pinning it at a rail, saturation), a
+  draw-wire encoder for the stretch, a polled Modbus RTU link, and new fidgets (dropping
+  or swapping the band, a yawn, a towel, setting up).
 
 Seeds default to 1000+ (development used other seeds). Prints the issue's metrics for
 bandsense as recorded (stretch used when present), bandsense on force alone (stretch
