@@ -166,6 +166,17 @@ def hampel(x: np.ndarray, size: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def _jump(x: np.ndarray, factor: float, floor: float) -> float:
+    """``factor`` robust sd of the sample-to-sample change of ``x`` (at least ``floor``):
+    a step that no movement makes between two samples."""
+    n = len(x)
+    d = np.empty(n - 1)
+    for i in range(n - 1):
+        d[i] = abs(x[i + 1] - x[i])
+    return max(factor * 1.4826 * median_of(d), floor)
+
+
+@njit(cache=True)
 def despike_runs(x: np.ndarray, max_run: int, factor: float, floor: float) -> np.ndarray:
     """Replace short runs of outliers (up to ``max_run`` samples) by the line between
     their neighbours.
@@ -182,10 +193,7 @@ def despike_runs(x: np.ndarray, max_run: int, factor: float, floor: float) -> np
     out = x.copy()
     if n < 3:
         return out
-    d = np.empty(n - 1)
-    for i in range(n - 1):
-        d[i] = abs(x[i + 1] - x[i])
-    jump = max(factor * 1.4826 * median_of(d), floor)
+    jump = _jump(x, factor, floor)
     i = 1
     while i < n - 1:
         base = out[i - 1]
@@ -238,10 +246,7 @@ def remove_dropouts(t: np.ndarray, x: np.ndarray, max_s: float, factor: float,
     out = x.copy()
     if n < 4:
         return out
-    d = np.empty(n - 1)
-    for i in range(n - 1):
-        d[i] = abs(x[i + 1] - x[i])
-    jump = max(factor * 1.4826 * median_of(d), floor)
+    jump = _jump(x, factor, floor)
     i = 1
     while i < n - 2:
         base = out[i - 1]
