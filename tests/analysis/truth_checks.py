@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -154,10 +154,12 @@ def assert_time_axis(g: Any, rate: float, *, jitter_sd_min: float, rate_tol: flo
     assert np.all(np.isfinite(g.force_n))
 
 
+@cache
 def cached_generator(module: Any) -> Callable[..., Any]:
     """``generate`` of a model with the knobs its tests turn (``GenConfig.extra``'s
     ``clean``, ``still`` and ``ideal_band``, the hold exercise, stretch, the axis
-    offset), each recording generated once per test session."""
+    offset), each recording generated once per test session (one cache per model, shared
+    by every test module that asks for it)."""
 
     @lru_cache(maxsize=64)
     def gen(seed: int, rate: float = 50.0, clean: bool = False, hold: bool | None = None,
