@@ -257,6 +257,11 @@ FOREIGN_GAP_S = 2.0
 STRAY_EDGE_GAP_S = 2.5
 STRAY_EDGE_DURATION_RATIO = 1.25
 STRAY_EDGE_PEAK_RATIO = 1.15
+# ... and one 1.5-2.5 s off the rhythm that is 1.5 times off in duration or 1.3 times in
+# peak (such edges on the dev seeds: 28 false reps, 2 true; at 1.25 / 1.15: 35 and 20).
+STRAY_EDGE_NEAR_GAP_S = 1.5
+STRAY_EDGE_NEAR_DURATION_RATIO = 1.5
+STRAY_EDGE_NEAR_PEAK_RATIO = 1.3
 # A "set" of at most FEW_MOVEMENTS movements that follow each other on median this long
 # after the one before is pulls in the rest, not reps (true sets of 2-4 reps in ten models:
 # 2.5 s apart at most; the tenth model's pairs of pulls by a pet, a child or the phone:
@@ -470,18 +475,22 @@ def _without_stray_edges(kept: list[tuple[Movement, bool]]) -> list[tuple[Moveme
     took = median(np.array([m.duration_s for m in full]))
     peak = median(np.array([m.peak_force_n for m in full]))
 
-    def unlike(m: Movement) -> bool:
-        return (abs(math.log(max(m.duration_s, 1e-3) / took))
-                > math.log(STRAY_EDGE_DURATION_RATIO)
-                or abs(math.log(max(m.peak_force_n, 1e-6) / max(peak, 1e-6)))
-                > math.log(STRAY_EDGE_PEAK_RATIO))
+    def stray(m: Movement, excess: float) -> bool:
+        # The further off the rhythm, the less unlike the set's reps it needs to be.
+        if excess > STRAY_EDGE_GAP_S:
+            dur, pk = STRAY_EDGE_DURATION_RATIO, STRAY_EDGE_PEAK_RATIO
+        elif excess > STRAY_EDGE_NEAR_GAP_S:
+            dur, pk = STRAY_EDGE_NEAR_DURATION_RATIO, STRAY_EDGE_NEAR_PEAK_RATIO
+        else:
+            return False
+        return (abs(math.log(max(m.duration_s, 1e-3) / took)) > math.log(dur)
+                or abs(math.log(max(m.peak_force_n, 1e-6) / max(peak, 1e-6))) > math.log(pk))
 
     gaps = _gaps([m for m, _ in kept])
     a, b = 0, len(kept)
-    if not kept[0][1] and gaps[0] - median(gaps[1:]) > STRAY_EDGE_GAP_S and unlike(kept[0][0]):
+    if not kept[0][1] and stray(kept[0][0], gaps[0] - median(gaps[1:])):
         a = 1
-    if (not kept[-1][1] and gaps[-1] - median(gaps[:-1]) > STRAY_EDGE_GAP_S
-            and unlike(kept[-1][0])):
+    if not kept[-1][1] and stray(kept[-1][0], gaps[-1] - median(gaps[:-1])):
         b -= 1
     return kept[a:b]
 

@@ -1165,3 +1165,15 @@ def test_a_fidget_filling_the_rest_does_not_join_two_sets() -> None:
     result = analyze(t, f)
     assert _counts(result) == [("reps", 8), ("reps", 8)], result.sets
     assert not any(r.partial for r in result.reps)
+
+
+def test_a_much_longer_pull_nearer_the_set_is_not_its_last_rep() -> None:
+    # The same as a pull off the rhythm (above), nearer: 2 s over the set's median gap, a
+    # pull 1.6 times as long as its reps (a partner holding the band out) is no rep; a
+    # true last rep that near is alike (dev seeds: 28 such edges false, 2 true).
+    t, f = _session(120.0, 79)
+    f += _set(t, 3.0, 8, 10.0)  # 3.4 s reps, 1.1 s apart; ends at 37.9 s
+    f += 10.0 * _bump(t, 41.0, 2.0, 2.0, 1.4)  # 5.4 s, 3.1 s after the set
+    result = analyze(t, f)
+    assert _counts(result) == [("reps", 8)], result.sets
+    assert len(result.reps) == 8
