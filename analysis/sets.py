@@ -360,6 +360,12 @@ def _gaps(mv: list[Movement]) -> np.ndarray:
     return np.array([b.start_s - a.end_s for a, b in pairwise(mv)])
 
 
+def _off(x: float, ref: float, floor: float = 1e-3) -> float:
+    """How far ``x`` is from ``ref``, as the absolute log of their ratio (both at least
+    ``floor``): 1.8 times longer or shorter are the same distance."""
+    return abs(math.log(max(x, floor) / max(ref, floor)))
+
+
 def _in_rhythm(mv: list[Movement], typ: float) -> bool:
     """The first of ``mv`` is followed by the set's reps as they follow each other: the
     next four are full reps that come back to their rest, the first's gap to them is at
@@ -460,8 +466,7 @@ def _without_late_strays(kept: list[tuple[Movement, bool]]) -> list[tuple[Moveme
     first = tail[0][0]
     took = median(np.array([m.duration_s for m in full]))
     rise = median(np.array([m.concentric_s for m in full]))
-    off = max(abs(math.log(max(first.duration_s, 1e-3) / took)),
-              abs(math.log(max(first.concentric_s, 1e-3) / rise)))
+    off = max(_off(first.duration_s, took), _off(first.concentric_s, rise))
     return kept[:k] if off >= math.log(UNLIKE_RATIO) else kept
 
 
@@ -483,8 +488,8 @@ def _without_stray_edges(kept: list[tuple[Movement, bool]]) -> list[tuple[Moveme
             dur, pk = STRAY_EDGE_NEAR_DURATION_RATIO, STRAY_EDGE_NEAR_PEAK_RATIO
         else:
             return False
-        return (abs(math.log(max(m.duration_s, 1e-3) / took)) > math.log(dur)
-                or abs(math.log(max(m.peak_force_n, 1e-6) / max(peak, 1e-6))) > math.log(pk))
+        return (_off(m.duration_s, took) > math.log(dur)
+                or _off(m.peak_force_n, peak, 1e-6) > math.log(pk))
 
     gaps = _gaps([m for m, _ in kept])
     a, b = 0, len(kept)
@@ -571,7 +576,7 @@ def _oscillation_run(mv: list[Movement]) -> tuple[int, int] | None:
 
 def _foreign_between(mv: list[Movement]) -> int | None:
     """Index of a movement between two runs of at least ``FEW_MOVEMENTS`` full reps that is
-    off their rhythm on both sides (gaps ``RHYTHM_BREAK_S`` over the median gap) and unlike
+    off their rhythm on both sides (gaps ``FOREIGN_GAP_S`` over the median gap) and unlike
     them (partial-sized, or taking ``UNLIKE_RATIO`` times longer or shorter): a fidget in
     the rest between two sets that it joined (see ``close``)."""
     if len(mv) < 2 * FEW_MOVEMENTS + 1:
@@ -586,8 +591,7 @@ def _foreign_between(mv: list[Movement]) -> int | None:
     for k in range(1, len(mv) - 1):
         if (before[k] >= FEW_MOVEMENTS and after[k] >= FEW_MOVEMENTS
                 and gaps[k - 1] - med > FOREIGN_GAP_S and gaps[k] - med > FOREIGN_GAP_S
-                and (not full[k] or abs(math.log(max(mv[k].duration_s, 1e-3) / took))
-                     >= math.log(UNLIKE_RATIO))):
+                and (not full[k] or _off(mv[k].duration_s, took) >= math.log(UNLIKE_RATIO))):
             return k
     return None
 
@@ -976,10 +980,7 @@ class SetBuilder:
         if len(mv) > 1 and is_hold(mv[0]) and not self._leads(mv):
             # A hold, then movements right after it that are not a set it leads: the
             # hold is a set of its own, and they are judged on their own.
-            self.open = mv[:1]
-            closed = self.close()
-            self.open = mv[1:]
-            return closed + self.close()
+            return self._close_apart(mv[:1], mv[1:])
         if len(mv) == 1 and is_hold(mv[0]):
             # A band left slightly stretched in a rest (re-wrapped, leg resting on it)
             # looks like a hold, but far weaker than anything done in the session.
@@ -999,17 +1000,11 @@ class SetBuilder:
         if run is not None:
             # The band rocking next to a set: the movements on each side of it are judged
             # as sets of their own.
-            self.open = mv[:run[0]]
-            closed = self.close()
-            self.open = mv[run[1]:]
-            return closed + self.close()
+            return self._close_apart(mv[:run[0]], mv[run[1]:])
         k = _foreign_between(mv)
         if k is not None:
             # Two sets joined by a fidget in the rest between them: each judged alone.
-            self.open = mv[:k]
-            closed = self.close()
-            self.open = mv[k + 1:]
-            return closed + self.close()
+            return self._close_apart(mv[:k], mv[k + 1:])
         r0 = np.array([m.range_n for m in mv])
         if np.sum(r0 >= PARTIAL_FRACTION * typical_range(r0)) < FEW_MOVEMENTS:
             # A few movements that leave the band at another rest level: it was put on
@@ -1063,6 +1058,13 @@ class SetBuilder:
             return []
         # In time order: the set held back, if accepted, comes first.
         return [*self._resolve_pending(typ), self._accept(kept, typ)]
+
+    def _close_apart(self, first: list[Movement], then: list[Movement]) -> list[ClosedSet]:
+        """``first`` and ``then`` closed as sets of their own, in that order."""
+        self.open = first
+        closed = self.close()
+        self.open = then
+        return closed + self.close()
 
     def _accept(self, kept: list[tuple[Movement, bool]], typ: float) -> ClosedSet:
         self.accepted_ranges.append(typ)
