@@ -12,6 +12,8 @@ from scipy import special
 
 from tests.analysis import gen_model_k as gm
 from tests.analysis.truth_checks import (
+    assert_band_loads_above_unloading,
+    assert_moves_at_truth_instants,
     cached_generator,
     outliers,
     quiet_mask,
@@ -103,65 +105,13 @@ def test_piezo_charge_amplifier_restores_the_dc_and_lets_it_decay() -> None:
 @pytest.mark.parametrize(("seed", "rate"), [(1, 137.0), (2, 200.0)])
 def test_clean_movement_at_truth_instants(seed: int, rate: float) -> None:
     g = _gen(seed, rate, clean=True, hold=True, stretch=True, still=True, ideal=True)
-    assert g.stretch_mm is not None
-    t, e, f = g.time_s, g.stretch_mm, g.force_n
-
-    def el(x: float) -> float:
-        return float(np.interp(x, t, e))
-
-    events = list(g.truth["reps"]) + [{**x, "partial": False, "range_mm": None}
-                                      for x in g.truth["holds"]]
-    events.sort(key=lambda x: x["start_s"])
-    h = gm.DT
-    for k, r in enumerate(events):
-        rng_mm = el(r["top_start_s"]) - el(r["start_s"])
-        assert rng_mm > 3.0
-        prev_end = events[k - 1]["end_s"] if k else r["start_s"] - 0.5
-        next_start = events[k + 1]["start_s"] if k + 1 < len(events) else r["end_s"] + 0.5
-        before = e[(t >= max(prev_end, r["start_s"] - 0.5) + h) & (t <= r["start_s"] - h)]
-        after = e[(t >= r["end_s"] + h) & (t <= min(next_start, r["end_s"] + 0.5) - h)]
-        assert len(before) == 0 or np.ptp(before) < 1e-9  # at rest
-        assert len(after) == 0 or np.ptp(after) < 1e-9
-        # leaving gently, moving by mid-concentric
-        assert el(r["start_s"] + 0.02) - el(r["start_s"]) < 0.05 * rng_mm
-        mid = 0.5 * (r["start_s"] + r["top_start_s"])
-        assert el(mid) - el(r["start_s"]) > 0.02 * rng_mm
-        conc, ecc = r["top_start_s"] - r["start_s"], r["end_s"] - r["top_end_s"]
-        assert el(r["top_start_s"] - 0.25 * conc) < el(r["top_start_s"]) - 0.005 * rng_mm
-        assert el(r["top_end_s"] + 0.25 * ecc) < el(r["top_end_s"]) - 0.005 * rng_mm
-        m = (t > r["start_s"]) & (t < r["top_start_s"])
-        assert np.all(np.diff(e[m]) >= -1e-9) and np.all(np.diff(f[m]) >= -1e-9)
-        m = (t > r["top_end_s"]) & (t < r["end_s"])
-        assert np.all(np.diff(e[m]) <= 1e-9) and np.all(np.diff(f[m]) <= 1e-9)
-        if r["top_end_s"] > r["top_start_s"]:  # still at the top for the whole pause
-            top = e[(t >= r["top_start_s"] + h) & (t <= r["top_end_s"] - h)]
-            assert np.ptp(top) < 1e-6 * max(rng_mm, 1.0) + 1e-6
-        else:  # a turn: the top of the movement
-            top_v = el(r["top_start_s"])
-            assert top_v >= float(np.max(e[(t >= r["start_s"]) & (t <= r["end_s"])])) - 0.01
-        if r["range_mm"] is not None:
-            assert rng_mm == pytest.approx(r["range_mm"], abs=0.01 * r["range_mm"] + 0.1)
-        if not r["partial"]:
-            assert np.interp(r["top_start_s"], t, f) > np.interp(r["start_s"], t, f) + 0.5
-    assert np.all(f >= 0.0)  # a band cannot push
+    assert_moves_at_truth_instants(g, gm.DT, min_range_mm=3.0, min_rise_n=0.5, top_margin_s=gm.DT)
 
 
 def test_viscoelastic_band_loads_above_unloading() -> None:
-    g = _gen(5, 50.0, clean=True, stretch=True, ideal=True, still=True)
-    r = _gen(5, 50.0, clean=True, stretch=True, still=True)
-    assert r.stretch_mm is not None and g.stretch_mm is not None
-    assert np.array_equal(r.stretch_mm, g.stretch_mm)
-    d = r.force_n - g.force_n
-    load, unload = [], []
-    for rep in r.truth["reps"]:
-        if rep["partial"]:
-            continue
-        t = r.time_s
-        load.append(float(np.mean(d[(t > rep["start_s"]) & (t < rep["top_start_s"])])))
-        unload.append(float(np.mean(d[(t > rep["top_end_s"]) & (t < rep["end_s"])])))
-    assert np.mean(np.array(load) > np.array(unload)) > 0.9
-    order = np.argsort(g.stretch_mm, kind="stable")
-    assert np.all(np.diff(g.force_n[order]) >= -1e-9)  # the ideal band: elongation alone
+    assert_band_loads_above_unloading(
+        _gen(5, 50.0, clean=True, stretch=True, still=True),
+        _gen(5, 50.0, clean=True, stretch=True, ideal=True, still=True))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

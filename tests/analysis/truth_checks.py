@@ -204,3 +204,76 @@ def assert_sets_where_the_clean_recording_has_them(g: Any, clean: Any, tol_s: fl
     for s, sc in zip(g.truth["sets"], clean.truth["sets"], strict=True):
         assert abs(s["start_s"] - sc["start_s"]) < tol_s
         assert g.time_s[0] <= s["start_s"] <= g.time_s[-1]
+
+
+def assert_moves_at_truth_instants(g: Any, h: float, min_range_mm: float, min_rise_n: float,
+                                   top_margin_s: float = 0.0) -> None:
+    """A clean, still recording with stretch and an ideal band (``g``) moves where its
+    truth says: at rest before and after each rep or hold, leaving gently, moving by
+    mid-concentric and near the ends, monotone through each phase, still at the top for a
+    pause (``top_margin_s`` in from its ends) and at its top for a turn; the elongation's
+    range over at least ``min_range_mm`` and as recorded, the force up by ``min_rise_n``
+    at a full rep's top. ``h``: the model's internal time step (the recording is sampled
+    between its points)."""
+    assert g.stretch_mm is not None
+    t, e, f = g.time_s, g.stretch_mm, g.force_n
+
+    def el(x: float) -> float:
+        return float(np.interp(x, t, e))
+
+    events = list(g.truth["reps"]) + [{**x, "partial": False, "range_mm": None}
+                                      for x in g.truth["holds"]]
+    events.sort(key=lambda x: x["start_s"])
+    for k, r in enumerate(events):
+        rng_mm = el(r["top_start_s"]) - el(r["start_s"])
+        assert rng_mm > min_range_mm
+        prev_end = events[k - 1]["end_s"] if k else r["start_s"] - 0.5
+        next_start = events[k + 1]["start_s"] if k + 1 < len(events) else r["end_s"] + 0.5
+        before = e[(t >= max(prev_end, r["start_s"] - 0.5) + h) & (t <= r["start_s"] - h)]
+        after = e[(t >= r["end_s"] + h) & (t <= min(next_start, r["end_s"] + 0.5) - h)]
+        assert len(before) == 0 or np.ptp(before) < 1e-9  # at rest (still)
+        assert len(after) == 0 or np.ptp(after) < 1e-9
+        # leaving gently (zero velocity at the onset), moving by mid-concentric
+        assert el(r["start_s"] + 0.02) - el(r["start_s"]) < 0.05 * rng_mm
+        mid = 0.5 * (r["start_s"] + r["top_start_s"])
+        assert el(mid) - el(r["start_s"]) > 0.02 * rng_mm
+        # moving towards the arrival and from the departure (not creeping for long)
+        conc, ecc = r["top_start_s"] - r["start_s"], r["end_s"] - r["top_end_s"]
+        assert el(r["top_start_s"] - 0.25 * conc) < el(r["top_start_s"]) - 0.005 * rng_mm
+        assert el(r["top_end_s"] + 0.25 * ecc) < el(r["top_end_s"]) - 0.005 * rng_mm
+        # the elongation and the (ideal band's) force rise through the concentric phase
+        m = (t > r["start_s"]) & (t < r["top_start_s"])
+        assert np.all(np.diff(e[m]) >= -1e-9) and np.all(np.diff(f[m]) >= -1e-9)
+        m = (t > r["top_end_s"]) & (t < r["end_s"])
+        assert np.all(np.diff(e[m]) <= 1e-9) and np.all(np.diff(f[m]) <= 1e-9)
+        if r["top_end_s"] > r["top_start_s"]:  # still at the top for the whole pause
+            top = e[(t >= r["top_start_s"] + top_margin_s) & (t <= r["top_end_s"] - top_margin_s)]
+            assert np.ptp(top) < 1e-6 * max(rng_mm, 1.0) + 1e-6
+        else:  # a turn: the top of the movement
+            top_v = el(r["top_start_s"])
+            assert top_v >= float(np.max(e[(t >= r["start_s"]) & (t <= r["end_s"])])) - 0.01
+        if r["range_mm"] is not None:
+            assert rng_mm == pytest.approx(r["range_mm"], abs=0.01 * r["range_mm"] + 0.1)
+        if not r["partial"]:
+            assert np.interp(r["top_start_s"], t, f) > np.interp(r["start_s"], t, f) + min_rise_n
+    assert np.all(f >= 0.0)  # a band cannot push
+
+
+def assert_band_loads_above_unloading(real: Any, ideal: Any) -> None:
+    """A viscoelastic band (``real``) loads above where it unloads (the force over the
+    concentric against the eccentric, less the ideal band's, on the same elongation), and
+    the ideal band (``ideal``, same session) is a function of the elongation alone."""
+    r, g = real, ideal
+    assert r.stretch_mm is not None and g.stretch_mm is not None
+    assert np.array_equal(r.stretch_mm, g.stretch_mm)
+    d = r.force_n - g.force_n
+    load, unload = [], []
+    for rep in r.truth["reps"]:
+        if rep["partial"]:
+            continue
+        t = r.time_s
+        load.append(float(np.mean(d[(t > rep["start_s"]) & (t < rep["top_start_s"])])))
+        unload.append(float(np.mean(d[(t > rep["top_end_s"]) & (t < rep["end_s"])])))
+    assert np.mean(np.array(load) > np.array(unload)) > 0.9
+    order = np.argsort(g.stretch_mm, kind="stable")
+    assert np.all(np.diff(g.force_n[order]) >= -1e-9)
