@@ -12,8 +12,9 @@ and the band law bends them further, so ``S`` is chosen per phase from a family:
 regularised incomplete beta functions ``I_u(a, b)`` over a grid of ``(a, b)`` (``I(3, 3)``
 is minimum jerk, ``I(4, 4)`` minimum snap, asymmetric ``a != b`` are skewed profiles),
 raised-cosine-ramp trapezoids (a cruise at constant speed), time-warped minimum jerk and
-cosine, and pairs of overlapping minimum-jerk sub-movements (a sticking point, a
-correction at the end). The family member with the smallest squared error wins. Every
+cosine, pairs of overlapping minimum-jerk sub-movements (a sticking point, a
+correction at the end), and tau-guided gap closures (a quadratic onset and an abrupt
+arrival, and their mirrors). The family member with the smallest squared error wins. Every
 shape gets a closed-form linearised estimate (regress ``t`` on ``S^-1(z)``) and its squared
 error; the best few seed Gauss-Newton steps of the full 4-parameter least squares
 (compiled: :mod:`analysis.fit_kernel`).
@@ -69,8 +70,11 @@ class ShapeTables:
     weight_by_z: np.ndarray  # (_NU, K) S'(S^-1(z))^2 + 1e-6: inverse timing variance
 
 
-@lru_cache(maxsize=1)
-def shape_tables() -> ShapeTables:
+@lru_cache(maxsize=2)
+def shape_tables(fall: bool = False) -> ShapeTables:
+    """The family for rises, or with ``fall`` for falls (fitted on reversed time as
+    rises). Only the tau-guided closures differ: they are time-asymmetric in forward time
+    whichever way the band moves, so a fall's are mirrored."""
     u = np.linspace(0.0, 1.0, _NU)
     names: list[str] = []
     rows: list[np.ndarray] = []
@@ -90,7 +94,32 @@ def shape_tables() -> ShapeTables:
         names.append(f"warped_cosine({skew:g})")
         rows.append(0.5 - 0.5 * np.cos(np.pi * w))
     _add_submovements(u, names, rows)
+    _add_tau_guided(u, names, rows, fall)
     return _tables(u, names, rows)
+
+
+def _add_tau_guided(u: np.ndarray, names: list[str], rows: list[np.ndarray],
+                    fall: bool) -> None:
+    """Gap closures guided by Lee's tau-G (general tau theory); for a fall (fitted on
+    reversed time) mirrored in time.
+
+    A gap whose tau (gap over closing rate) is ``k`` times that of a closure at constant
+    acceleration from rest is ``(1 - u^2)^(1/k)`` of its size at normalised time ``u``: the
+    movement leaves rest with a quadratic onset (a finite acceleration, not the flat start
+    of minimum jerk) and for ``k`` between 0.5 and 1 arrives with zero velocity but a hard
+    deceleration. The betas cannot make both ends: the nearest, beta(3, 1.6), starts
+    flatter to follow the abrupt arrival, and read onsets 100-300 ms early on noise-free
+    tau-guided rises with ``k`` 0.75-0.9 (``tests/analysis/test_fit_shapes.py``). Smaller
+    ``k`` (flatter arrivals) the betas already hold; more couplings made every other
+    model's timing a few ms worse (more shapes to share the averaging; docs/analysis.md,
+    round 17). In forward time a lowering is tau-guided as a rise is; the mirrored shapes
+    in the rises' family (an abrupt onset, a quadratic arrival: no tau-guided movement)
+    only made other models' concentric timing worse.
+    """
+    for k in (0.5, 0.7, 0.9):
+        row = 1.0 - (1.0 - u * u) ** (1.0 / k)
+        names.append(f"tau_guided({k:g})")
+        rows.append(1.0 - row[::-1] if fall else row)
 
 
 def _min_jerk(x: np.ndarray) -> np.ndarray:
@@ -137,7 +166,7 @@ def knee_tables() -> ShapeTables:
     (1 at departure, 0 at rest), fitted like every profile on the time-reversed fall:
     ``R(u) = F(1 - u)`` as a rising shape. Without hysteresis the plain shapes still win.
     """
-    base = shape_tables()
+    base = shape_tables(fall=True)
     u = np.linspace(0.0, 1.0, _NU)
     names, rows = list(base.names), list(base.value)
     bases = ("beta(3,3)", "beta(2.5,2.5)", "beta(4,4)", "warped_cosine(0)",

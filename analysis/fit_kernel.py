@@ -1,6 +1,6 @@
 """The profile fit of :mod:`analysis.fit`, compiled (numba).
 
-A fit is a small dense problem (tens of points, 99 or 309 shapes, a few Gauss-Newton
+A fit is a small dense problem (tens of points, 102 or 312 shapes, a few Gauss-Newton
 steps on 3 candidates) repeated ~750 times per hour of recording. Written as numpy array
 expressions it costs ~1.5 ms, almost all of it in the fixed cost of ~150 small numpy
 calls and their temporaries; the same arithmetic as one compiled loop nest costs tens of

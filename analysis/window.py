@@ -33,7 +33,7 @@ import numpy as np
 
 from analysis.fastfilters import median
 from analysis.filter_kernels import first_quiet_run, peaks_with_prominences, prepare_window
-from analysis.fit import TransitionFit, fit_rise, knee_tables
+from analysis.fit import TransitionFit, fit_rise, knee_tables, shape_tables
 from analysis.movement_kernels import crossing, force_metrics, top_region
 from analysis.types import Movement
 
@@ -307,11 +307,12 @@ def _fit_side(tg: np.ndarray, y: np.ndarray, valid: np.ndarray, a: int, b: int,
         return fit_rise(tt, yy, low, high, fix_high=fix_high, average=average,
                         fix_low=fix_low)
     # A fall is a rise of -y; the fixed level is then the *start* level, so the model is
-    # mirrored in time as well: fit the reversed sequence. A fall timed on force may
-    # start with the band's hysteresis knee (see analysis.fit.knee_tables).
+    # mirrored in time as well: fit the reversed sequence, with the falls' family (its
+    # time-asymmetric shapes mirrored). A fall timed on force may start with the band's
+    # hysteresis knee (see analysis.fit.knee_tables).
     fit = fit_rise(-tt[::-1], yy[::-1], low, high, fix_high=fix_high,
-                   tables=knee_tables() if force else None, average=average,
-                   fix_low=fix_low)
+                   tables=knee_tables() if force else shape_tables(fall=True),
+                   average=average, fix_low=fix_low)
     if fit is None:
         return None
     return TransitionFit(-fit.end_s, -fit.start_s, fit.low, fit.high, fit.rms, fit.shape)

@@ -245,7 +245,7 @@ def _transition(rng: np.random.Generator, rising: bool) -> tuple[np.ndarray, np.
 @pytest.mark.parametrize("fix_high", [True, False])
 def test_compiled_fit_equals_the_numpy_reference(seed: int, fix_high: bool) -> None:
     rng = np.random.default_rng(seed)
-    for tables in (shape_tables(), knee_tables()):
+    for tables in (shape_tables(), shape_tables(fall=True), knee_tables()):
         t, y = _transition(rng, rising=True)
         got = fit_rise(t, y, 10.0, 50.0, fix_high=fix_high, tables=tables)
         ref = reference_fit_rise(t, y, 10.0, 50.0, fix_high=fix_high, tables=tables)
