@@ -23,10 +23,12 @@ Several shapes often fit almost equally well (flat tails under noise, a profile 
 two family members, a band law that bends the shape): the pick is then a coin toss
 between instants that can differ by 100 ms and more while the data cannot tell them
 apart. With ``average`` the instants are a weighted mean over the refined candidates,
-weights ``exp(-(SSE - SSE_min) / (2 K sigma^2))`` (``sigma^2 = SSE_min / n``, ``K = 16``:
+weights ``exp(-(SSE - SSE_min) / (2 K sigma^2))`` (``sigma^2 = SSE_min / n``, ``K = 32``:
 low-passed residuals are correlated over about 4 grid points, and the true profile is
 rarely in the family, so an SSE difference says less than noise alone would imply), so a
-clearly better shape keeps almost all the weight and ambiguous ones share it.
+clearly better shape keeps almost all the weight and ambiguous ones share it. Five
+candidates are refined: the data rarely tell the best few apart, and their mean is
+closer to the truth than any one of them (docs/analysis.md, round 17).
 """
 
 from __future__ import annotations
@@ -206,7 +208,7 @@ class TransitionFit:
 
 
 def fit_rise(
-    t: np.ndarray, y: np.ndarray, low0: float, high0: float, *, refine: int = 3,
+    t: np.ndarray, y: np.ndarray, low0: float, high0: float, *, refine: int = 5,
     fix_high: bool = True, tables: ShapeTables | None = None, average: bool = False,
     fix_low: bool = False,
 ) -> TransitionFit | None:

@@ -1,7 +1,7 @@
 """The profile fit of :mod:`analysis.fit`, compiled (numba).
 
 A fit is a small dense problem (tens of points, 102 or 312 shapes, a few Gauss-Newton
-steps on 3 candidates) repeated ~750 times per hour of recording. Written as numpy array
+steps on 5 candidates) repeated ~750 times per hour of recording. Written as numpy array
 expressions it costs ~1.5 ms, almost all of it in the fixed cost of ~150 small numpy
 calls and their temporaries; the same arithmetic as one compiled loop nest costs tens of
 microseconds. The algorithm is the one described in :mod:`analysis.fit` (same
@@ -26,11 +26,11 @@ from numba import njit
 
 # Averaging over the candidates (analysis.fit): the tempering of the residual evidence
 # (4 residual samples of the 6 Hz low-passed signal on the 50 Hz grid per independent one,
-# times 4 because the true profile is rarely in the family, so a smaller SSE overstates
-# how much more right a shape's instants are; docs/analysis.md, round 8), and how far
-# (share of the duration, plus 50 ms) a candidate's instants may lie from the pick's to
-# take part.
-_AVERAGE_K = 16.0
+# times 8 because the true profile is rarely in the family, so a smaller SSE overstates
+# how much more right a shape's instants are; docs/analysis.md, rounds 8 and 17), and how
+# far (share of the duration, plus 50 ms) a candidate's instants may lie from the pick's
+# to take part.
+_AVERAGE_K = 32.0
 _AVERAGE_NEAR = 0.3
 
 
@@ -197,7 +197,7 @@ def fit_rise_kernel(
             n_c += 1
 
     # 2. Gauss-Newton on (L, A, t0, D) (+ plateau slope B when the top is free), all
-    #    candidates stepped together until every one has converged (as the numpy version).
+    #    candidates stepped until each has converged (as the numpy version).
     p = np.zeros((n_c, 5))
     for c in range(n_c):
         k = best_list[c]
@@ -211,10 +211,13 @@ def fit_rise_kernel(
     jac = np.empty(npar)
     jtj = np.empty((npar, npar))
     jtr = np.empty(npar)
-    step = np.empty((n_c, 5))
+    step = np.zeros((n_c, 5))
+    done = np.zeros(n_c, dtype=np.bool_)
     for _ in range(5):
         singular = False
         for c in range(n_c):
+            if done[c]:
+                continue  # converged: its steps would move it by under 0.1 ms
             k = best_list[c]
             low, amp, t0, d, b = p[c, 0], p[c, 1], p[c, 2], p[c, 3], p[c, 4]
             jtj[:, :] = 0.0
@@ -266,6 +269,8 @@ def fit_rise_kernel(
             break
         converged = True
         for c in range(n_c):
+            if done[c]:
+                continue
             # Keep steps sane: never let the duration collapse or jump by more than half.
             lim = 0.5 * p[c, 3]
             step[c, 3] = min(max(step[c, 3], -lim), lim)
@@ -275,8 +280,10 @@ def fit_rise_kernel(
             p[c, 3] = max(p[c, 3], 1e-3)
             if abs(step[c, 2]) >= 1e-4 or abs(step[c, 3]) >= 1e-4:
                 converged = False
+            else:
+                done[c] = True  # converged to 0.1 ms; the others go on
         if converged:
-            break  # converged to 0.1 ms
+            break
 
     # 3. Reject diverged candidates: the transition must lie within the data, with an
     #    amplitude close to the one seen, and its flat ends may only extend the 10%-90%

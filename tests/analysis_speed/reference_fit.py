@@ -25,7 +25,7 @@ def _lookup(table: np.ndarray, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def fit_rise(
-    t: np.ndarray, y: np.ndarray, low0: float, high0: float, *, refine: int = 3,
+    t: np.ndarray, y: np.ndarray, low0: float, high0: float, *, refine: int = 5,
     fix_high: bool = True, tables: ShapeTables,
 ) -> TransitionFit | None:
     """Fit a rising transition to ``(t, y)`` (rest data before, plateau data after).
@@ -142,6 +142,7 @@ def _gauss_newton(tab: ShapeTables, rows: np.ndarray, t: np.ndarray, y: np.ndarr
     p = p.copy()
     if high is not None:
         p[:, 1] = high - p[:, 0]
+    active = np.ones(len(p), dtype=bool)  # rows not yet converged (to 0.1 ms)
     for _ in range(iterations):
         m, u, ds, after = _model(tab, rows, t, p)
         d = p[:, 3:4]
@@ -171,8 +172,9 @@ def _gauss_newton(tab: ShapeTables, rows: np.ndarray, t: np.ndarray, y: np.ndarr
         # Keep steps sane: never let the duration collapse or jump by more than half.
         step[:, 3] = np.clip(step[:, 3], -0.5 * p[:, 3], 0.5 * p[:, 3])
         step[:, 2] = np.clip(step[:, 2], -0.5 * p[:, 3], 0.5 * p[:, 3])
-        p = p + step
+        p = np.where(active[:, None], p + step, p)
         p[:, 3] = np.maximum(p[:, 3], 1e-3)
-        if np.all(np.abs(step[:, 2:4]) < 1e-4):
-            break  # converged to 0.1 ms
+        active &= ~np.all(np.abs(step[:, 2:4]) < 1e-4, axis=1)
+        if not active.any():
+            break  # every row converged to 0.1 ms
     return p
