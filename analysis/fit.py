@@ -14,10 +14,10 @@ is minimum jerk, ``I(4, 4)`` minimum snap, asymmetric ``a != b`` are skewed prof
 raised-cosine-ramp trapezoids (a cruise at constant speed), time-warped minimum jerk and
 cosine, pairs of overlapping minimum-jerk sub-movements (a sticking point, a
 correction at the end), and tau-guided gap closures (a quadratic onset and an abrupt
-arrival, and their mirrors). The family member with the smallest squared error wins. Every
-shape gets a closed-form linearised estimate (regress ``t`` on ``S^-1(z)``) and its squared
-error; the best few seed Gauss-Newton steps of the full 4-parameter least squares
-(compiled: :mod:`analysis.fit_kernel`).
+arrival; mirrored in the falls' family). The family member with the smallest squared
+error wins. Every shape gets a closed-form linearised estimate (regress ``t`` on
+``S^-1(z)``) and its squared error; the best few seed Gauss-Newton steps of the full
+4-parameter least squares (compiled: :mod:`analysis.fit_kernel`).
 
 Several shapes often fit almost equally well (flat tails under noise, a profile between
 two family members, a band law that bends the shape): the pick is then a coin toss
