@@ -18,6 +18,7 @@ from tests.analysis.truth_checks import (
     assert_time_axis,
     assert_truth_moves_with_the_axis,
     cached_generator,
+    events_still_between,
     outliers,
     quiet_mask,
     reps_of,
@@ -111,23 +112,8 @@ def test_clean_movement_at_truth_instants(seed: int, rate: float) -> None:
     g = _gen(seed, rate, clean=True, hold=True, stretch=True, still=True, ideal=True)
     assert g.stretch_mm is not None
     t, e, f = g.time_s, g.stretch_mm, g.force_n
-
-    def el(x: float) -> float:
-        return float(np.interp(x, t, e))
-
-    events = list(g.truth["reps"]) + [{**x, "partial": False, "range_mm": None}
-                                      for x in g.truth["holds"]]
-    events.sort(key=lambda x: x["start_s"])
     h = gm.DT  # rendered on the internal grid, sampled between its points
-    for k, r in enumerate(events):
-        rng_mm = el(r["top_start_s"]) - el(r["start_s"])
-        assert rng_mm > 5.0
-        prev_end = events[k - 1]["end_s"] if k else r["start_s"] - 0.5
-        next_start = events[k + 1]["start_s"] if k + 1 < len(events) else r["end_s"] + 0.5
-        before = e[(t >= max(prev_end, r["start_s"] - 0.5) + h) & (t <= r["start_s"] - h)]
-        after = e[(t >= r["end_s"] + h) & (t <= min(next_start, r["end_s"] + 0.5) - h)]
-        assert len(before) == 0 or np.ptp(before) < 1e-9  # at rest (still)
-        assert len(after) == 0 or np.ptp(after) < 1e-9
+    for r, rng_mm, el in events_still_between(g, h, 5.0):
         # leaving gently (zero velocity at the onset), moving by mid-concentric
         assert el(r["start_s"] + 0.02) - el(r["start_s"]) < 0.05 * rng_mm
         mid = 0.5 * (r["start_s"] + r["top_start_s"])

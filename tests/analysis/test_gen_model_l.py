@@ -12,6 +12,7 @@ import pytest
 from tests.analysis import gen_model_l as gm
 from tests.analysis.truth_checks import (
     cached_generator,
+    events_still_between,
     outliers,
     quiet_mask,
     reps_of,
@@ -154,23 +155,8 @@ def test_clean_movement_at_truth_instants(seed: int, rate: float) -> None:
     g = _gen(seed, rate, clean=True, hold=True, stretch=True, still=True, ideal=True)
     assert g.stretch_mm is not None
     t, e, f = g.time_s, g.stretch_mm, g.force_n
-
-    def el(x: float) -> float:
-        return float(np.interp(x, t, e))
-
-    events = list(g.truth["reps"]) + [{**h, "partial": False, "range_mm": None}
-                                      for h in g.truth["holds"]]
-    events.sort(key=lambda x: x["start_s"])
     h = 1.0 / rate
-    for k, r in enumerate(events):
-        rng_mm = el(r["top_start_s"]) - el(r["start_s"])
-        assert rng_mm > 3.0
-        prev_end = events[k - 1]["end_s"] if k else r["start_s"] - 0.5
-        next_start = events[k + 1]["start_s"] if k + 1 < len(events) else r["end_s"] + 0.5
-        before = e[(t >= max(prev_end, r["start_s"] - 0.5) + h) & (t <= r["start_s"] - h)]
-        after = e[(t >= r["end_s"] + h) & (t <= min(next_start, r["end_s"] + 0.5) - h)]
-        assert len(before) == 0 or np.ptp(before) < 1e-9
-        assert len(after) == 0 or np.ptp(after) < 1e-9
+    for r, rng_mm, el in events_still_between(g, h, 3.0):
         conc, ecc = r["top_start_s"] - r["start_s"], r["end_s"] - r["top_end_s"]
         assert el(r["start_s"] + 0.05 * conc) - el(r["start_s"]) < 0.05 * rng_mm
         assert el(r["start_s"] + 0.5 * conc) - el(r["start_s"]) > 0.1 * rng_mm

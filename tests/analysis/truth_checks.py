@@ -7,7 +7,7 @@ code); these are the conventions their truth shares with ``analysis.scoring``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from typing import Any
 
@@ -206,17 +206,15 @@ def assert_sets_where_the_clean_recording_has_them(g: Any, clean: Any, tol_s: fl
         assert g.time_s[0] <= s["start_s"] <= g.time_s[-1]
 
 
-def assert_moves_at_truth_instants(g: Any, h: float, min_range_mm: float, min_rise_n: float,
-                                   top_margin_s: float = 0.0) -> None:
-    """A clean, still recording with stretch and an ideal band (``g``) moves where its
-    truth says: at rest before and after each rep or hold, leaving gently, moving by
-    mid-concentric and near the ends, monotone through each phase, still at the top for a
-    pause (``top_margin_s`` in from its ends) and at its top for a turn; the elongation's
-    range over at least ``min_range_mm`` and as recorded, the force up by ``min_rise_n``
-    at a full rep's top. ``h``: the model's internal time step (the recording is sampled
-    between its points)."""
+def events_still_between(g: Any, h: float, min_range_mm: float
+                         ) -> Iterator[tuple[dict[str, Any], float, Callable[[float], float]]]:
+    """The reps and holds of a clean, still recording with stretch (``g``) in time order,
+    each checked to move the elongation by more than ``min_range_mm`` and to rest still
+    for up to 0.5 s before and after it (``h``: the model's internal time step; the
+    recording is sampled between its points). Yields ``(event, its range in mm, the
+    elongation at a time)``; holds come with ``partial`` False and ``range_mm`` None."""
     assert g.stretch_mm is not None
-    t, e, f = g.time_s, g.stretch_mm, g.force_n
+    t, e = g.time_s, g.stretch_mm
 
     def el(x: float) -> float:
         return float(np.interp(x, t, e))
@@ -233,6 +231,20 @@ def assert_moves_at_truth_instants(g: Any, h: float, min_range_mm: float, min_ri
         after = e[(t >= r["end_s"] + h) & (t <= min(next_start, r["end_s"] + 0.5) - h)]
         assert len(before) == 0 or np.ptp(before) < 1e-9  # at rest (still)
         assert len(after) == 0 or np.ptp(after) < 1e-9
+        yield r, rng_mm, el
+
+
+def assert_moves_at_truth_instants(g: Any, h: float, min_range_mm: float, min_rise_n: float,
+                                   top_margin_s: float = 0.0) -> None:
+    """A clean, still recording with stretch and an ideal band (``g``) moves where its
+    truth says: at rest before and after each rep or hold, leaving gently, moving by
+    mid-concentric and near the ends, monotone through each phase, still at the top for a
+    pause (``top_margin_s`` in from its ends) and at its top for a turn; the elongation's
+    range over at least ``min_range_mm`` and as recorded, the force up by ``min_rise_n``
+    at a full rep's top. ``h``: the model's internal time step (the recording is sampled
+    between its points)."""
+    t, e, f = g.time_s, g.stretch_mm, g.force_n
+    for r, rng_mm, el in events_still_between(g, h, min_range_mm):
         # leaving gently (zero velocity at the onset), moving by mid-concentric
         assert el(r["start_s"] + 0.02) - el(r["start_s"]) < 0.05 * rng_mm
         mid = 0.5 * (r["start_s"] + r["top_start_s"])
