@@ -24,18 +24,17 @@ threshold cannot trigger; while active, a batch that stays above 20% of the excu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from analysis.detect_kernel import scan_batch
-from analysis.filter_kernels import running_median, trailing_extreme
+from analysis.filter_kernels import running_median_small, trailing_extreme
 
 _WARMUP = 64  # samples used to fix the nominal interval and the noise scale
 _LAG_S = 0.2  # the rest reference ignores the most recent samples (the rise itself)
 _REF_S = 1.0  # ... and looks this far back
 _QUIET_S = 0.25  # quiet this long near rest -> cut
-_SMALL = 256  # below this many samples, direct selection beats scipy's call overhead
+_SMALL = 256  # samples in the first chunk of a scan (chunks then double)
 _MAX_ACTIVE_S = 120.0  # checkpoint cut inside very long activity (the analysis carries over)
 # Calm this long below half the excursion: the band settled at a new rest level (it was
 # re-wrapped tighter, more pre-tension): cut there, the next rest reference is that level.
@@ -60,29 +59,20 @@ class Cut:
     rest_n: float  # rest level before the activity
 
 
-@lru_cache(maxsize=512)
-def _window_index(n: int, k: int) -> np.ndarray:
-    """Indices of the ``n`` trailing windows of ``k`` samples in ``n + k - 1`` samples."""
-    idx: np.ndarray = np.arange(n)[:, None] + np.arange(k)[None, :]
-    return idx
-
-
 def _running_median(x: np.ndarray, k: int) -> np.ndarray:
     """Median of each sample with its ``k - 1`` predecessors (``len(x) - k + 1`` values).
 
     Removes spikes up to ``k // 2`` samples wide; the detector only needs to know where
     movements are, so the delay of ``k // 2`` samples does not matter.
     """
+    # The centred median at i + k // 2 is the median of x[i:i + k] (compiled comparator
+    # networks for k of 5 to 15, the detector's sizes; the same element scipy's median
+    # filter picks). Also for live batches of a few samples: a compiled call costs less
+    # than numpy's selection on a window index.
     n = len(x) - k + 1
-    if n <= _SMALL:
-        # Small (live) batches: scipy's per-call overhead dominates; select directly
-        # (the same element, so the same value, as the median filter).
-        small: np.ndarray = np.partition(x[_window_index(n, k)], k // 2, axis=1)[:, k // 2]
-        return small
-    # The centred median at i + k // 2 is the median of x[i:i + k] (compiled, O(k) per
-    # sample; the same element scipy's median filter picks).
     h = k // 2
-    out: np.ndarray = running_median(np.ascontiguousarray(x, dtype=np.float64), k)[h:n + h]
+    out: np.ndarray = running_median_small(np.ascontiguousarray(x, dtype=np.float64),
+                                           k)[h:n + h]
     return out
 
 

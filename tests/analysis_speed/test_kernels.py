@@ -359,7 +359,7 @@ _UNCOMPILED_AFTER_WARMUP = """
 from analysis import detect_kernel, filter_kernels, fit_kernel, movement_kernels
 from analysis.warmup import warm_up
 entry_points = [detect_kernel.scan_batch, filter_kernels.prepare_window,
-                filter_kernels.first_quiet_run, filter_kernels.running_median,
+                filter_kernels.first_quiet_run, filter_kernels.running_median_small,
                 filter_kernels.peaks_with_prominences,
                 filter_kernels.trailing_extreme, fit_kernel.fit_rise_kernel,
                 movement_kernels.crossing, movement_kernels.top_region,
